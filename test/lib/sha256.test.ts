@@ -1,0 +1,63 @@
+import { createHash, createHmac, randomBytes } from 'node:crypto'
+import fc from 'fast-check'
+import { describe, expect, test } from 'vitest'
+import { decodeBase64url, encodeBase64url } from '../../src/lib/base64url.js'
+import { hmac, hmacKey, sha256Hex, timingSafeEqual, toHex } from '../../src/lib/sha256.js'
+
+describe('sha256', () => {
+  test('matches the FIPS 180-4 examples', () => {
+    expect(sha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad')
+    expect(sha256Hex('')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855')
+    expect(sha256Hex('abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq')).toBe(
+      '248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1',
+    )
+  })
+
+  test('matches node:crypto for every length around the block edges and for random input', () => {
+    for (let n = 0; n < 300; n++) {
+      const data = randomBytes(n)
+      expect(sha256Hex(data)).toBe(createHash('sha256').update(data).digest('hex'))
+    }
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }), (s) => sha256Hex(s) === createHash('sha256').update(s).digest('hex')),
+    )
+  })
+})
+
+describe('hmac', () => {
+  test('matches node:crypto for short, block-sized and long keys', () => {
+    for (const keyLength of [1, 32, 64, 65, 200]) {
+      const secret = randomBytes(keyLength)
+      const key = hmacKey(secret)
+      for (let n = 0; n < 150; n += 7) {
+        const msg = randomBytes(n)
+        expect(toHex(hmac(key, msg))).toBe(createHmac('sha256', secret).update(msg).digest('hex'))
+      }
+    }
+  })
+
+  test('timingSafeEqual', () => {
+    expect(timingSafeEqual('abc', 'abc')).toBe(true)
+    expect(timingSafeEqual('abc', 'abd')).toBe(false)
+    expect(timingSafeEqual('abc', 'ab')).toBe(false)
+  })
+})
+
+describe('base64url', () => {
+  test('round-trips and matches Buffer', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 100 }), (bytes) => {
+        const text = encodeBase64url(bytes)
+        expect(text).toBe(Buffer.from(bytes).toString('base64url'))
+        expect(decodeBase64url(text)).toEqual(bytes)
+      }),
+    )
+  })
+
+  test('refuses characters outside the alphabet and non-canonical endings', () => {
+    expect(decodeBase64url('ab+c')).toBeUndefined()
+    expect(decodeBase64url('a')).toBeUndefined()
+    expect(decodeBase64url('AA')).toEqual(new Uint8Array([0]))
+    expect(decodeBase64url('AB')).toBeUndefined()
+  })
+})

@@ -1,0 +1,23 @@
+import { defineConfig } from 'tsup'
+
+/**
+ * One entry per public subpath. `test/package.test.ts` checks that these and
+ * `package.json#exports` name the same set.
+ */
+export const entries: Record<string, string> = {
+  index: 'src/index.ts',
+}
+
+export default defineConfig([
+  {
+    entry: entries,
+    format: ['esm', 'cjs'],
+    dts: true,
+    sourcemap: false,
+    clean: true,
+    splitting: true,
+    treeshake: true,
+    target: 'node20',
+    outDir: 'dist',
+  },
+])
