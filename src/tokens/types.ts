@@ -1,3 +1,5 @@
+import type { JWK } from 'jose'
+
 /** What a token lets its bearer do. A token of one purpose never verifies as another. */
 export type TokenPurpose = 'open' | 'click' | 'withdraw' | 'preferences' | 'consent' | 'unsubscribe'
 
@@ -16,8 +18,8 @@ export interface HmacKeyInput {
 export interface EdDsaKeyInput {
   kid: string
   alg: 'EdDSA'
-  publicJwk: JsonWebKey
-  privateJwk?: JsonWebKey
+  publicJwk: JWK
+  privateJwk?: JWK
   macSecret: Uint8Array | string
 }
 
