@@ -2,12 +2,12 @@ import { createRequire } from 'node:module'
 import { StoreError } from '../errors.js'
 
 /**
- * Loads an optional peer driver synchronously in both builds (CommonJS has
- * `require`; ESM makes one). A missing package becomes a `driver-missing`
- * error that says what to install.
+ * Loads an optional peer driver synchronously, from where this package is
+ * installed (tsup shims `import.meta.url` in the CommonJS build). A missing
+ * package becomes a `driver-missing` error that says what to install.
  */
 export function loadDriver<T>(name: string): T {
-  const load = typeof require === 'function' ? require : createRequire(import.meta.url)
+  const load = createRequire(import.meta.url)
   try {
     return load(name) as T
   } catch (err) {
