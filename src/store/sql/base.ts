@@ -4,7 +4,7 @@ import { StoreError } from '../errors.js'
 import type { ContactState } from '../fold.js'
 import { checkExportRange, cloneEvent } from '../shared.js'
 import type { ConsentEvent, ConsentEventInput, ConsentEventType, ConsentSource, ConsentStore, Evidence, VerifyResult } from '../types.js'
-import { CONSENT_EVENT_TYPES, CONSENT_SOURCES, contactIdProblem, DEFAULT_MAX_FUTURE_SKEW_MS, normalizeEvent } from '../validate.js'
+import { CONSENT_EVENT_TYPES, CONSENT_SOURCES, contactIdProblem, DEFAULT_MAX_FUTURE_SKEW_MS, normalizeEvent, type NormalizedEvent } from '../validate.js'
 import { ChainWalk } from '../verify.js'
 import type { SqlDialect } from './dialect.js'
 import { step, type SqlConnection, type SqlExecutor, type SqlRow, type Steps } from './executor.js'
@@ -17,6 +17,12 @@ export interface SqlStoreOptions {
   pageSize?: number
   /** Contact ids per query in `getMany()`. Default 5,000. */
   lookupChunkSize?: number
+  /**
+   * Concurrent `record()` calls are written together, up to this many events
+   * per transaction (one commit, one lock); each call still resolves only
+   * after its events are committed. Default 1,000.
+   */
+  maxEventsPerTransaction?: number
 }
 
 /** Latest schema version the SQL adapters know. */
@@ -210,6 +216,7 @@ export function createSqlStore(connection: SqlConnection, d: SqlDialect, options
   const maxFutureSkewMs = options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS
   const pageSize = positiveInteger(options.pageSize, 1000, 'pageSize')
   const lookupChunkSize = positiveInteger(options.lookupChunkSize, 5000, 'lookupChunkSize')
+  const maxEventsPerTransaction = positiveInteger(options.maxEventsPerTransaction, 1000, 'maxEventsPerTransaction')
   const reader = connection.reader
   const events = d.table('events')
   const records = d.table('records')
@@ -276,16 +283,29 @@ export function createSqlStore(connection: SqlConnection, d: SqlDialect, options
     return run
   }
 
-  function* appendBody(tx: SqlExecutor, batch: ReturnType<typeof normalizeEvent>[]): Steps<ConsentEvent[]> {
+  /** One `record()` or `recordMany()` call waiting for the writer. */
+  interface WriteJob {
+    events: NormalizedEvent[]
+    resolve: (events: ConsentEvent[]) => void
+    reject: (err: unknown) => void
+  }
+
+  /**
+   * Writes several jobs in one transaction (one commit, one chain-head lock).
+   * Each job is planned on top of the previous ones and stays all or nothing:
+   * a job whose id conflicts fails alone.
+   */
+  function* appendJobs(tx: SqlExecutor, jobs: readonly WriteJob[]): Steps<(ConsentEvent[] | StoreError)[]> {
     const headRow = yield* step(tx.get<SqlRow>(sql.head))
     if (!headRow) throw new StoreError('storage-failed', 'the chain head row is missing')
-    const chainHead: ChainHead = { seq: d.fromInt(headRow.seq), hash: String(headRow.hash) }
+    let chainHead: ChainHead = { seq: d.fromInt(headRow.seq), hash: String(headRow.hash) }
     if (headRow.recorded_at !== null) chainHead.recordedAt = d.fromTime(headRow.recorded_at)
     // Read under the write lock, so recordedAt follows commit order.
     const now = headRow.now === undefined ? new Date() : d.fromTime(headRow.now)
+    const all = jobs.flatMap((job) => job.events)
 
     const existing = new Map<string, ConsentEvent>()
-    for (const ids of chunks(givenIds(batch), lookupChunkSize)) {
+    for (const ids of chunks(givenIds(all), lookupChunkSize)) {
       const rows = yield* step(tx.all<SqlRow>(sql.eventsById, [d.listParam(ids)]))
       for (const row of rows) {
         const event = eventFromRow(d, row)
@@ -293,37 +313,93 @@ export function createSqlStore(connection: SqlConnection, d: SqlDialect, options
       }
     }
     const states = new Map<string, ContactState>()
-    for (const ids of chunks(contactIds(batch), lookupChunkSize)) {
+    for (const ids of chunks(contactIds(all), lookupChunkSize)) {
       const rows = yield* step(tx.all<SqlRow>(sql.statesByContact, [d.listParam(ids)]))
       for (const row of rows) states.set(row.contact_id as string, stateFromRow(d, row))
     }
 
-    const plan = planAppend({ head: chainHead, now, events: batch, existing, states, newId: randomEventId })
-    if (plan.inserted.length === 0) return plan.results
+    const inserted: ConsentEvent[] = []
+    const changed = new Map<string, ContactState>()
+    const outcomes = jobs.map((job) => {
+      try {
+        const plan = planAppend({ head: chainHead, now, events: job.events, existing, states, newId: randomEventId })
+        chainHead = plan.head
+        for (const event of plan.inserted) {
+          inserted.push(event)
+          existing.set(event.id, event)
+        }
+        for (const [contactId, state] of plan.states) {
+          states.set(contactId, state)
+          changed.set(contactId, state)
+        }
+        return plan.results
+      } catch (err) {
+        if (err instanceof StoreError && err.code === 'idempotency-conflict') return err
+        throw err
+      }
+    })
+    if (inserted.length === 0) return outcomes
 
-    for (const rows of chunks(plan.inserted, ROWS_PER_INSERT)) {
+    for (const rows of chunks(inserted, ROWS_PER_INSERT)) {
       yield* step(tx.run(multiRowInsert(events, EVENT_COLUMNS, rows.length), rows.flatMap((e) => eventParams(d, e))))
     }
-    for (const rows of chunks([...plan.states.values()], ROWS_PER_INSERT)) {
+    for (const rows of chunks([...changed.values()], ROWS_PER_INSERT)) {
       yield* step(tx.run(multiRowInsert(records, RECORD_COLUMNS, rows.length, upsertTail), rows.flatMap((s) => stateParams(d, s))))
     }
-    yield* step(tx.run(sql.setHead, [plan.head.seq, plan.head.hash, d.toTime(plan.head.recordedAt!)]))
-    return plan.results
+    yield* step(tx.run(sql.setHead, [chainHead.seq, chainHead.hash, d.toTime(chainHead.recordedAt!)]))
+    return outcomes
+  }
+
+  // Writes queue here; one writer loop drains them, many jobs per transaction.
+  let queue: WriteJob[] = []
+  let writing = false
+
+  const writeLoop = async (): Promise<void> => {
+    writing = true
+    try {
+      // Let every write issued in the same tick join the first transaction.
+      await Promise.resolve()
+      while (queue.length > 0) {
+        let size = 0
+        let take = 0
+        while (take < queue.length && (take === 0 || size + queue[take]!.events.length <= maxEventsPerTransaction)) {
+          size += queue[take]!.events.length
+          take++
+        }
+        const jobs = queue.slice(0, take)
+        queue = queue.slice(take)
+        try {
+          const outcomes = await connection.transaction((tx) => appendJobs(tx, jobs))
+          outcomes.forEach((outcome, k) => {
+            if (outcome instanceof StoreError) jobs[k]!.reject(outcome)
+            else jobs[k]!.resolve(outcome.map(cloneEvent))
+          })
+        } catch (err) {
+          const error = toStoreError(err)
+          for (const job of jobs) job.reject(error)
+        }
+      }
+    } finally {
+      writing = false
+    }
   }
 
   const append = (inputs: readonly ConsentEventInput[]): Promise<ConsentEvent[]> => {
     if (closed) return Promise.reject(new StoreError('closed', 'the store is closed'))
-    const now = new Date()
-    let batch: ReturnType<typeof normalizeEvent>[]
+    const now = Date.now()
+    let batch: NormalizedEvent[]
     try {
-      batch = inputs.map((input, i) => normalizeEvent(input, { now: now.getTime(), maxFutureSkewMs }, inputs.length > 1 ? `event ${i}: ` : ''))
+      batch = inputs.map((input, i) => normalizeEvent(input, { now, maxFutureSkewMs }, inputs.length > 1 ? `event ${i}: ` : ''))
     } catch (err) {
       return Promise.reject(err)
     }
-    return track(async () => {
-      const results = await connection.transaction((tx) => appendBody(tx, batch))
-      return results.map(cloneEvent)
-    })
+    return track(
+      () =>
+        new Promise<ConsentEvent[]>((resolve, reject) => {
+          queue.push({ events: batch, resolve, reject })
+          if (!writing) void writeLoop()
+        }),
+    )
   }
 
   async function* pages(next: (after: number) => Promise<SqlRow[]>): AsyncGenerator<SqlRow[]> {
