@@ -1,5 +1,6 @@
 import type { ConsentRecord, ConsentStatus, Purpose, PurposeState } from '../../policy/types.js'
 import { contactIds, givenIds, planAppend, randomEventId, type ChainHead } from '../append.js'
+import type { HashText } from '../chain.js'
 import { StoreError } from '../errors.js'
 import type { ContactState } from '../fold.js'
 import { checkExportRange, cloneEvent } from '../shared.js'
@@ -17,6 +18,8 @@ export interface SqlStoreOptions {
   pageSize?: number
   /** Contact ids per query in `getMany()`. Default 5,000. */
   lookupChunkSize?: number
+  /** `getMany()` queries in flight at once when ids span several chunks. Default 4 on Postgres, 1 on SQLite. */
+  lookupConcurrency?: number
   /**
    * Concurrent `record()` calls are written together, up to this many events
    * per transaction (one commit, one lock); each call still resolves only
@@ -44,6 +47,19 @@ export const EVENT_COLUMNS = [
   'hash',
 ] as const
 
+/** Columns `get` and `getMany` read: what a {@link ConsentRecord} holds. */
+export const LOOKUP_COLUMNS = [
+  'contact_id',
+  'opens_status',
+  'opens_at',
+  'clicks_status',
+  'clicks_at',
+  'collected_at',
+  'informed_at',
+  'last_request_at',
+  'subscribed',
+] as const
+
 /** Columns of the materialized records, in insert order. */
 export const RECORD_COLUMNS = [
   'contact_id',
@@ -59,7 +75,7 @@ export const RECORD_COLUMNS = [
   'last_seq',
 ] as const
 
-const ROWS_PER_INSERT = 500
+const ROWS_PER_INSERT = 100
 const TYPES = new Set<string>(CONSENT_EVENT_TYPES)
 const SOURCES = new Set<string>(CONSENT_SOURCES)
 const STATUSES = new Set<string>(['granted', 'denied', 'withdrawn', 'unknown'])
@@ -212,10 +228,12 @@ export function* migrate(d: SqlDialect, tx: SqlExecutor): Steps<number> {
  * connection gives reads and serialized write transactions; every query is
  * written here once.
  */
-export function createSqlStore(connection: SqlConnection, d: SqlDialect, options: SqlStoreOptions = {}): ConsentStore {
+export function createSqlStore(connection: SqlConnection, d: SqlDialect, options: SqlStoreOptions & { hashText?: HashText } = {}): ConsentStore {
+  const hashText = options.hashText
   const maxFutureSkewMs = options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS
   const pageSize = positiveInteger(options.pageSize, 1000, 'pageSize')
   const lookupChunkSize = positiveInteger(options.lookupChunkSize, 5000, 'lookupChunkSize')
+  const lookupConcurrency = positiveInteger(options.lookupConcurrency, d.name === 'postgres' ? 4 : 1, 'lookupConcurrency')
   const maxEventsPerTransaction = positiveInteger(options.maxEventsPerTransaction, 1000, 'maxEventsPerTransaction')
   const reader = connection.reader
   const events = d.table('events')
@@ -227,10 +245,11 @@ export function createSqlStore(connection: SqlConnection, d: SqlDialect, options
   const eventList = EVENT_COLUMNS.join(', ')
   const sql = {
     head: `SELECT seq, hash, recorded_at${d.clock ? `, ${d.clock} AS now` : ''} FROM ${head} WHERE singleton = 1${d.lockHead}`,
-    eventsById: `SELECT ${eventList} FROM ${events} WHERE ${d.inList('id', 1)}`,
-    statesByContact: `SELECT ${recordList} FROM ${records} WHERE ${d.inList('contact_id', 1)}`,
+    eventsById: d.selectByKeys(events, EVENT_COLUMNS, 'id'),
+    statesByContact: d.selectByKeys(records, RECORD_COLUMNS, 'contact_id'),
+    recordsByContact: d.selectByKeys(records, LOOKUP_COLUMNS, 'contact_id'),
     setHead: `UPDATE ${head} SET seq = ${p(1)}, hash = ${p(2)}, recorded_at = ${p(3)} WHERE singleton = 1`,
-    record: `SELECT ${recordList} FROM ${records} WHERE contact_id = ${p(1)}`,
+    record: `SELECT ${LOOKUP_COLUMNS.join(', ')} FROM ${records} WHERE contact_id = ${p(1)}`,
     history: `SELECT ${eventList} FROM ${events} WHERE contact_id = ${p(1)} AND seq > ${p(2)} ORDER BY seq LIMIT ${pageSize}`,
     headSeq: `SELECT seq, hash FROM ${head} WHERE singleton = 1`,
     firstSince: `SELECT min(seq) AS seq FROM ${events} WHERE recorded_at >= ${p(1)}`,
@@ -239,18 +258,37 @@ export function createSqlStore(connection: SqlConnection, d: SqlDialect, options
     beyondHead: `SELECT (SELECT min(seq) FROM ${events} WHERE seq > h.seq) AS beyond FROM ${head} h WHERE h.singleton = 1`,
   }
   const insertSql = new Map<string, string>()
-  const multiRowInsert = (table: string, columns: readonly string[], rows: number, tail = ''): string => {
-    const key = `${table}:${rows}`
+  // `offset` shifts the placeholders, for statements combined into one.
+  const multiRowInsert = (table: string, columns: readonly string[], rows: number, tail = '', offset = 0): string => {
+    const key = `${table}:${rows}:${offset}`
     let text = insertSql.get(key)
     if (!text) {
       const values: string[] = []
-      for (let r = 0; r < rows; r++) values.push(`(${columns.map((_, c) => p(r * columns.length + c + 1)).join(', ')})`)
+      for (let r = 0; r < rows; r++) values.push(`(${columns.map((_, c) => p(offset + r * columns.length + c + 1)).join(', ')})`)
       text = `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${values.join(', ')}${tail}`
       insertSql.set(key, text)
     }
     return text
   }
   const upsertTail = d.upsert('contact_id', RECORD_COLUMNS)
+  const combinedSql = new Map<string, string>()
+  /** Events, records and chain head in one statement: one round trip instead of three where the dialect allows it. */
+  const combinedWrite = (combine: (statements: readonly string[]) => string, eventRows: number, recordRows: number): string => {
+    const key = `${eventRows}:${recordRows}`
+    let text = combinedSql.get(key)
+    if (!text) {
+      const eventParamsCount = eventRows * EVENT_COLUMNS.length
+      const recordParamsCount = recordRows * RECORD_COLUMNS.length
+      const at = eventParamsCount + recordParamsCount
+      text = combine([
+        multiRowInsert(events, EVENT_COLUMNS, eventRows),
+        multiRowInsert(records, RECORD_COLUMNS, recordRows, upsertTail, eventParamsCount),
+        `UPDATE ${head} SET seq = ${p(at + 1)}, hash = ${p(at + 2)}, recorded_at = ${p(at + 3)} WHERE singleton = 1`,
+      ])
+      combinedSql.set(key, text)
+    }
+    return text
+  }
 
   let closed = false
   let ready: Promise<void> | undefined
@@ -322,7 +360,7 @@ export function createSqlStore(connection: SqlConnection, d: SqlDialect, options
     const changed = new Map<string, ContactState>()
     const outcomes = jobs.map((job) => {
       try {
-        const plan = planAppend({ head: chainHead, now, events: job.events, existing, states, newId: randomEventId })
+        const plan = planAppend({ head: chainHead, now, events: job.events, existing, states, newId: randomEventId, hashText })
         chainHead = plan.head
         for (const event of plan.inserted) {
           inserted.push(event)
@@ -340,13 +378,20 @@ export function createSqlStore(connection: SqlConnection, d: SqlDialect, options
     })
     if (inserted.length === 0) return outcomes
 
+    const headParams = [chainHead.seq, chainHead.hash, d.toTime(chainHead.recordedAt!)]
+    if (d.combineWrites !== undefined && inserted.length <= ROWS_PER_INSERT && changed.size <= ROWS_PER_INSERT) {
+      const states = [...changed.values()]
+      const params = [...inserted.flatMap((e) => eventParams(d, e)), ...states.flatMap((st) => stateParams(d, st)), ...headParams]
+      yield* step(tx.run(combinedWrite(d.combineWrites, inserted.length, states.length), params))
+      return outcomes
+    }
     for (const rows of chunks(inserted, ROWS_PER_INSERT)) {
       yield* step(tx.run(multiRowInsert(events, EVENT_COLUMNS, rows.length), rows.flatMap((e) => eventParams(d, e))))
     }
     for (const rows of chunks([...changed.values()], ROWS_PER_INSERT)) {
       yield* step(tx.run(multiRowInsert(records, RECORD_COLUMNS, rows.length, upsertTail), rows.flatMap((s) => stateParams(d, s))))
     }
-    yield* step(tx.run(sql.setHead, [chainHead.seq, chainHead.hash, d.toTime(chainHead.recordedAt!)]))
+    yield* step(tx.run(sql.setHead, headParams))
     return outcomes
   }
 
@@ -435,10 +480,15 @@ export function createSqlStore(connection: SqlConnection, d: SqlDialect, options
       return track(async () => {
         const out = new Map<string, ConsentRecord>()
         const wanted = [...new Set(ids)].filter((id) => typeof id === 'string')
-        for (const chunk of chunks(wanted, lookupChunkSize)) {
-          const rows = await reader.all<SqlRow>(sql.statesByContact, [d.listParam(chunk)])
-          for (const row of rows) out.set(row.contact_id as string, recordFromRow(d, row))
+        const pending = chunks(wanted, lookupChunkSize)
+        // A few chunks in flight let the server work while rows of the previous chunk are read.
+        const lookupWorker = async (): Promise<void> => {
+          for (let chunk = pending.shift(); chunk; chunk = pending.shift()) {
+            const rows = await reader.all<SqlRow>(sql.recordsByContact, [d.listParam(chunk)])
+            for (const row of rows) out.set(row.contact_id as string, recordFromRow(d, row))
+          }
         }
+        await Promise.all(Array.from({ length: Math.min(lookupConcurrency, pending.length) }, lookupWorker))
         return out
       })
     },
@@ -486,7 +536,7 @@ export function createSqlStore(connection: SqlConnection, d: SqlDialect, options
         const headRow = await reader.get<SqlRow>(sql.headSeq)
         if (!headRow) throw new StoreError('storage-failed', 'the chain head row is missing')
         const chainHead = { seq: d.fromInt(headRow.seq), hash: String(headRow.hash) }
-        const walk = new ChainWalk()
+        const walk = new ChainWalk(hashText)
         let after = 0
         walking: for (;;) {
           if (closed) throw new StoreError('closed', 'the store is closed')
