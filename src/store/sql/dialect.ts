@@ -21,8 +21,10 @@ export interface SqlDialect {
   /**
    * `SELECT columns FROM table` restricted to rows whose `key` is one of the
    * distinct strings bound as the one parameter, in a single statement.
+   * `timeColumns` may be read in the cheapest form {@link SqlDialect.fromTime}
+   * accepts (Postgres: epoch milliseconds instead of timestamp text).
    */
-  selectByKeys(table: string, columns: readonly string[], key: string): string
+  selectByKeys(table: string, columns: readonly string[], key: string, options?: { timeColumns?: ReadonlySet<string> }): string
   /** The parameter value {@link SqlDialect.selectByKeys} expects for `values`. */
   listParam(values: readonly string[]): unknown
   /** Qualified name of one of the store's tables. */
