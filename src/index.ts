@@ -1,4 +1,19 @@
-export type { Basis, Category, ConsentRecord, ConsentStatus, Decision, Policy, Purpose, PurposeState } from './policy/types.js'
+// The runtime-agnostic core. Node-only parts live behind their own subpaths.
+export { cnilPolicy, decide, PolicyError } from './policy/index.js'
+export type {
+  Basis,
+  Category,
+  CnilPolicyOptions,
+  ConsentRecord,
+  ConsentStatus,
+  DecideOptions,
+  Decision,
+  Policy,
+  PolicyErrorCode,
+  Purpose,
+  PurposeState,
+} from './policy/index.js'
+export { createTokens, TokenError, TOKEN_PURPOSES } from './tokens/index.js'
 export type {
   EdDsaKeyInput,
   HmacKeyInput,
@@ -6,9 +21,10 @@ export type {
   MessageTokens,
   SignInput,
   TokenClaims,
+  TokenErrorCode,
   TokenPurpose,
   Tokens,
   TokensOptions,
   VerifyOptions,
-} from './tokens/types.js'
+} from './tokens/index.js'
 export { ConsentTrackingError } from './lib/errors.js'
