@@ -450,6 +450,8 @@ function assemble(
   const htmlUrls = personalUrls(settings.escapedBase, tokens, true)
   const rawUrls = personalUrls(settings.base, tokens, false)
   const warnings = [...variant.warnings, ...extraWarnings]
+  // A preference or unsubscribe marker stays as written when there is no contact to sign for.
+  for (const p of variant.purposes) if (tokens[p] === undefined) warnings.push(`marker-skipped:${p}:no-token`)
   const result: TransformResult = { headers: { ...parts.headers }, decision, links: {}, removed: variant.removed.slice(), warnings }
   const rendered: { html?: RenderedPart; text?: RenderedPart; amp?: RenderedPart } = {}
   if (variant.html) {
