@@ -425,7 +425,7 @@ describe('AMP part', () => {
   })
 
   test('dropped when the withdrawal link cannot be placed in it', async () => {
-    const broken = '<html ⚡4email><body><p>x</p><textarea>'
+    const broken = '<html ⚡4email><body><p>x</p><!-- unclosed note'
     const r = await transform({ html: page('<p>x</p>'), amp: broken }, CONSENTS.both, 'marketing', opts)
     expect(r.amp).toBeUndefined()
     expect(r.warnings).toContain('amp-dropped:withdraw-unplaceable')
