@@ -30,7 +30,7 @@ export type KeyInput = HmacKeyInput | EdDsaKeyInput
 export interface TokensOptions {
   /** The key ring. The first key signs; all verify, chosen by `kid`. */
   keys: KeyInput[]
-  /** `iss` claim written and required. Default `email-tracking-consent`. */
+  /** `iss` claim written and required. Default `etc`. */
   issuer?: string
   /** Default lifetime of tokens, in seconds. Default: none (no `exp`). */
   expiresIn?: number
@@ -49,6 +49,8 @@ export interface SignInput {
   linkScope?: string
   /** Notice version shown on a consent page. */
   noticeVersion?: string
+  /** For a `click` token: the one target it may redirect to (bound by hash, not stored in clear). */
+  url?: string
 }
 
 /** Claims of a verified token. */
@@ -66,6 +68,8 @@ export interface TokenClaims {
   kid: string
   linkScope?: string
   noticeVersion?: string
+  /** base64url SHA-256 prefix of the single bound click target, when signed with `url`. */
+  urlHash?: string
 }
 
 /** Options of {@link Tokens.verify}. */
@@ -99,8 +103,12 @@ export interface Tokens {
   verify(token: string, options: VerifyOptions): Promise<TokenClaims>
   /** The MAC that binds a click target to a link scope. Synchronous and cheap. */
   linkMac(linkScope: string, url: string): string
-  /** Checks a click target against a verified click token's scope and key, in constant time. */
-  verifyLinkMac(claims: TokenClaims, url: string, mac: string): boolean
+  /**
+   * Whether `url` is a click target bound to a verified click token: either the
+   * `url` it was signed for, or a target whose `mac` (from {@link Tokens.linkMac})
+   * matches the token's link scope and key. Constant time.
+   */
+  isBoundTarget(claims: TokenClaims, url: string, mac?: string): boolean
   /** The `kid` of the signing key. */
   readonly signingKid: string
 }

@@ -1,0 +1,223 @@
+import { CompactSign, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose'
+import { decodeBase64url, encodeBase64url, randomId } from '../lib/base64url.js'
+import { looksLikeEmail } from '../lib/personal-data.js'
+import { hmac, sha256, timingSafeEqual, type HmacKey } from '../lib/sha256.js'
+import { TokenError } from './errors.js'
+import { prepareKeys, type PreparedKey } from './keys.js'
+import type { MessageTokens, SignInput, TokenClaims, TokenPurpose, Tokens, TokensOptions, VerifyOptions } from './types.js'
+
+/** Every purpose a token can be issued for. */
+export const TOKEN_PURPOSES: readonly TokenPurpose[] = ['open', 'click', 'withdraw', 'preferences', 'consent', 'unsubscribe']
+
+/** JWS `typ` header of every token; checked at verify time. */
+export const TOKEN_TYPE = 'etc+jwt'
+// One-letter audiences and a short issuer keep the token small: it is repeated in every click link.
+const AUDIENCE: Readonly<Record<TokenPurpose, string>> = { open: 'o', click: 'c', withdraw: 'w', preferences: 'p', consent: 'k', unsubscribe: 'u' }
+/** Default `iss` of tokens. */
+export const DEFAULT_ISSUER = 'etc'
+/** Tokens longer than this are refused before any parsing. */
+export const MAX_TOKEN_LENGTH = 2048
+const MAX_ID_LENGTH = 256
+const TAG_BYTES = 16
+const FORBIDDEN_HEADERS = ['jku', 'jwk', 'x5u', 'x5c', 'x5t', 'x5t#S256', 'crit', 'b64'] as const
+// Future-dated `iat` beyond this skew means a clock problem or a forgery attempt.
+const CLOCK_SKEW_SECONDS = 300
+const encoder = new TextEncoder()
+const SEGMENT = /^[A-Za-z0-9_-]+$/
+
+function purposeTag(mac: HmacKey, purpose: TokenPurpose, tokenId: string): string {
+  return encodeBase64url(hmac(mac, `purpose\0${purpose}\0${tokenId}`).subarray(0, TAG_BYTES))
+}
+
+function urlHash(url: string): string {
+  return encodeBase64url(sha256(url).subarray(0, TAG_BYTES))
+}
+
+function checkId(value: unknown, field: string, required: boolean): void {
+  if (value === undefined && !required) return
+  if (typeof value !== 'string' || value === '' || value.length > MAX_ID_LENGTH)
+    throw new TokenError('invalid-input', `${field} must be a non-empty string of at most ${MAX_ID_LENGTH} characters`)
+  if (looksLikeEmail(value))
+    throw new TokenError('personal-data', `${field} looks like an email address; use an opaque id (no personal data in URLs)`)
+}
+
+function checkPurpose(purpose: unknown): asserts purpose is TokenPurpose {
+  if (!TOKEN_PURPOSES.includes(purpose as TokenPurpose))
+    throw new TokenError('invalid-input', `Unknown purpose ${JSON.stringify(purpose)}: expected one of ${TOKEN_PURPOSES.join(', ')}`)
+}
+
+function mapJoseError(err: unknown, purpose: TokenPurpose): TokenError {
+  if (err instanceof TokenError) return err
+  if (err instanceof joseErrors.JWTExpired) return new TokenError('expired', 'The token has expired', { cause: err })
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed)
+    return new TokenError('bad-signature', 'The token signature does not verify', { cause: err })
+  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    if (err.claim === 'aud') return new TokenError('wrong-purpose', `The token was not issued for "${purpose}"`, { cause: err })
+    return new TokenError('invalid-claims', `Invalid token claim "${err.claim}"`, { cause: err })
+  }
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) return new TokenError('bad-algorithm', 'Algorithm not allowed', { cause: err })
+  return new TokenError('malformed', 'The token is malformed', { cause: err })
+}
+
+/**
+ * Creates the signer/verifier of personal link tokens: compact JWS (HS256 by
+ * default, EdDSA optional) with a `kid` key ring, one audience per purpose and
+ * a MAC tag per purpose, so one signature per recipient-message serves the
+ * pixel, click, withdrawal and other links.
+ *
+ * @throws {TokenError} `invalid-key` when the ring is empty or a key is unusable.
+ * @example
+ * ```ts
+ * import { createTokens } from 'email-tracking-consent'
+ * const tokens = createTokens({ keys: [{ kid: '2026-11', secret: process.env.TRACKING_SECRET! }] })
+ * const t = await tokens.sign({ purpose: 'withdraw', contactId: 'c_42', messageId: 'm_1' })
+ * const claims = await tokens.verify(t, { purpose: 'withdraw' }) // claims.contactId === 'c_42'
+ * ```
+ */
+export function createTokens(options: TokensOptions): Tokens {
+  if (typeof options !== 'object' || options === null) throw new TokenError('invalid-key', 'createTokens needs { keys }')
+  const ring = prepareKeys(options.keys)
+  const byKid = new Map(ring.map((k) => [k.kid, k]))
+  const signer = ring[0]!
+  const issuer = options.issuer ?? DEFAULT_ISSUER
+  const defaultExpiresIn = options.expiresIn
+
+  async function signJws(input: Omit<SignInput, 'purpose'>, purposes: readonly TokenPurpose[]): Promise<{ jws: string; tokenId: string }> {
+    if (typeof input !== 'object' || input === null) throw new TokenError('invalid-input', 'sign needs an object')
+    checkId(input.contactId, 'contactId', true)
+    checkId(input.messageId, 'messageId', false)
+    checkId(input.linkScope, 'linkScope', false)
+    checkId(input.noticeVersion, 'noticeVersion', false)
+    if (input.url !== undefined && typeof input.url !== 'string') throw new TokenError('invalid-input', 'url must be a string')
+    const expiresIn = input.expiresIn ?? defaultExpiresIn
+    if (expiresIn !== undefined && !(Number.isFinite(expiresIn) && expiresIn > 0))
+      throw new TokenError('invalid-input', 'expiresIn must be a positive number of seconds')
+    if (!signer.signKey) throw new TokenError('no-signing-key', `Key "${signer.kid}" has no private part: this instance only verifies`)
+    const key = await signer.signKey
+    const iat = Math.floor(Date.now() / 1000)
+    const tokenId = randomId(12)
+    const payload: Record<string, unknown> = {
+      iss: issuer,
+      sub: input.contactId,
+      aud: purposes.map((p) => AUDIENCE[p]),
+      iat,
+      jti: tokenId,
+    }
+    if (expiresIn !== undefined) payload.exp = iat + Math.ceil(expiresIn)
+    if (input.messageId !== undefined) payload.mid = input.messageId
+    if (input.linkScope !== undefined) payload.lks = input.linkScope
+    if (input.noticeVersion !== undefined) payload.nv = input.noticeVersion
+    if (input.url !== undefined) payload.uh = urlHash(input.url)
+    const jws = await new CompactSign(encoder.encode(JSON.stringify(payload)))
+      .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: TOKEN_TYPE })
+      .sign(key)
+    return { jws, tokenId }
+  }
+
+  async function verify(token: string, options: VerifyOptions): Promise<TokenClaims> {
+    const purpose = options?.purpose
+    checkPurpose(purpose)
+    if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH)
+      throw new TokenError('malformed', 'Not a token of this library')
+    const parts = token.split('.')
+    if (parts.length !== 4 || !parts.every((p) => SEGMENT.test(p))) throw new TokenError('malformed', 'Not a token of this library')
+    const [h, p, s, tag] = parts as [string, string, string, string]
+    // Strict decoding refuses non-canonical trailing bits, so no two strings carry the same token.
+    if (!parts.every((part) => decodeBase64url(part))) throw new TokenError('malformed', 'Not a token of this library')
+    let header: ReturnType<typeof decodeProtectedHeader>
+    try {
+      header = decodeProtectedHeader(`${h}.${p}.${s}`)
+    } catch (cause) {
+      throw new TokenError('malformed', 'The token header is not valid JSON', { cause })
+    }
+    // Keys come from our ring only; a header that points elsewhere is an attack.
+    for (const name of FORBIDDEN_HEADERS)
+      if (name in header) throw new TokenError('forbidden-header', `Header "${name}" is not accepted`)
+    if (header.typ !== TOKEN_TYPE) throw new TokenError('malformed', 'Not a token of this library (typ)')
+    if (typeof header.kid !== 'string') throw new TokenError('malformed', 'The token names no key')
+    const key: PreparedKey | undefined = byKid.get(header.kid)
+    if (!key) throw new TokenError('unknown-key', 'The token was signed with a key that is not in the ring')
+    if (header.alg !== key.alg) throw new TokenError('bad-algorithm', `Algorithm ${String(header.alg)} is not the key's ${key.alg}`)
+    const now = options.now ?? new Date()
+    let payload: Record<string, unknown>
+    try {
+      const result = await jwtVerify(`${h}.${p}.${s}`, await key.verifyKey, {
+        algorithms: [key.alg],
+        typ: TOKEN_TYPE,
+        issuer,
+        audience: AUDIENCE[purpose],
+        requiredClaims: ['sub', 'jti', 'iat', 'aud'],
+        currentDate: now,
+      })
+      payload = result.payload as Record<string, unknown>
+    } catch (err) {
+      throw mapJoseError(err, purpose)
+    }
+    const { sub, jti, iat, exp, mid, lks, nv, uh } = payload
+    const optionalString = (v: unknown) => v === undefined || typeof v === 'string'
+    if (
+      typeof sub !== 'string' || sub === '' || looksLikeEmail(sub) ||
+      typeof jti !== 'string' || jti === '' ||
+      typeof iat !== 'number' || iat > now.getTime() / 1000 + CLOCK_SKEW_SECONDS ||
+      !optionalString(mid) || !optionalString(lks) || !optionalString(nv) || !optionalString(uh)
+    )
+      throw new TokenError('invalid-claims', 'The token claims are invalid')
+    if (!timingSafeEqual(tag, purposeTag(key.mac, purpose, jti)))
+      throw new TokenError('bad-signature', 'The purpose tag does not verify')
+    const claims: TokenClaims = { purpose, contactId: sub, tokenId: jti, issuedAt: iat, kid: key.kid }
+    if (typeof exp === 'number') claims.expiresAt = exp
+    if (mid !== undefined) claims.messageId = mid as string
+    if (lks !== undefined) claims.linkScope = lks as string
+    if (nv !== undefined) claims.noticeVersion = nv as string
+    if (uh !== undefined) claims.urlHash = uh as string
+    return claims
+  }
+
+  return {
+    signingKid: signer.kid,
+
+    async sign(input) {
+      checkPurpose(input?.purpose)
+      const { jws, tokenId } = await signJws(input, [input.purpose])
+      return `${jws}.${purposeTag(signer.mac, input.purpose, tokenId)}`
+    },
+
+    async signMessage(input) {
+      const purposes = input?.purposes
+      if (!Array.isArray(purposes) || purposes.length === 0) throw new TokenError('invalid-input', 'purposes must list at least one purpose')
+      purposes.forEach(checkPurpose)
+      const linkScope = input.linkScope ?? randomId(9)
+      const { jws, tokenId } = await signJws({ ...input, linkScope }, purposes)
+      const cache = new Map<TokenPurpose, string>()
+      const messageTokens: MessageTokens = {
+        tokenId,
+        linkScope,
+        token(purpose) {
+          let t = cache.get(purpose)
+          if (t === undefined) {
+            if (!purposes.includes(purpose)) throw new TokenError('invalid-input', `This message was not signed for "${purpose}"`)
+            t = `${jws}.${purposeTag(signer.mac, purpose, tokenId)}`
+            cache.set(purpose, t)
+          }
+          return t
+        },
+      }
+      return messageTokens
+    },
+
+    verify,
+
+    linkMac(linkScope, url) {
+      return encodeBase64url(hmac(signer.mac, `link\0${linkScope}\0${url}`).subarray(0, TAG_BYTES))
+    },
+
+    isBoundTarget(claims, url, mac) {
+      if (claims.purpose !== 'click' || typeof url !== 'string') return false
+      if (claims.urlHash !== undefined) return timingSafeEqual(claims.urlHash, urlHash(url))
+      const key = byKid.get(claims.kid)
+      if (!key || claims.linkScope === undefined || typeof mac !== 'string') return false
+      const expected = encodeBase64url(hmac(key.mac, `link\0${claims.linkScope}\0${url}`).subarray(0, TAG_BYTES))
+      return timingSafeEqual(mac, expected)
+    },
+  }
+}

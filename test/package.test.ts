@@ -1,0 +1,91 @@
+// Checks the package as users get it: the public export list, the exports map
+// against tsup's entries, and that the runtime-agnostic entries import no node:* module.
+import { readFileSync, existsSync } from 'node:fs'
+import { describe, expect, test } from 'vitest'
+import { entries } from '../tsup.config.js'
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+const dist = (file: string) => new URL(`../dist/${file}`, import.meta.url)
+
+/** The exact value exports of each public subpath. Adding one is a deliberate API change. */
+const PUBLIC_EXPORTS: Record<string, string[]> = {
+  '.': [
+    'ConsentTrackingError', 'PolicyError', 'TOKEN_PURPOSES', 'TokenError', 'cnilPolicy', 'createTokens', 'decide',
+    'NO_TRACK_ATTRIBUTES', 'PROVIDER_NAMES', 'TransformError', 'compile', 'knownTrackers', 'personalParams', 'transform',
+  ],
+}
+
+describe('public API', () => {
+  for (const [subpath, names] of Object.entries(PUBLIC_EXPORTS)) {
+    test(`${subpath} exports exactly the pinned names`, async () => {
+      const name = subpath === '.' ? 'index' : subpath.slice(2) in entries ? subpath.slice(2) : `${subpath.slice(2)}/index`
+      const mod = await import(`../${entries[name]}`)
+      expect(Object.keys(mod).sort()).toEqual([...names].sort())
+    })
+  }
+
+  test('every exports entry is pinned above', () => {
+    const subpaths = Object.keys(pkg.exports).filter((k) => k !== './package.json')
+    expect(subpaths.sort()).toEqual(Object.keys(PUBLIC_EXPORTS).sort())
+  })
+})
+
+describe('exports map', () => {
+  test('tsup entries and package.json#exports name the same subpaths', () => {
+    const fromExports = Object.keys(pkg.exports)
+      .filter((k) => k !== './package.json')
+      .map((k) => (k === '.' ? 'index' : k.slice(2)))
+      .sort()
+    const fromTsup = Object.keys(entries)
+      .filter((name) => !name.startsWith('cli/'))
+      .map((name) => name.replace(/\/index$/, ''))
+      .sort()
+    expect(fromTsup).toEqual(fromExports)
+  })
+
+  test('each subpath has import and require conditions with their own types, pointing at built files', () => {
+    for (const [subpath, target] of Object.entries<Record<string, Record<string, string>> | string>(pkg.exports)) {
+      if (subpath === './package.json') continue
+      const t = target as Record<string, Record<string, string>>
+      expect(t.import!.types).toMatch(/\.d\.ts$/)
+      expect(t.require!.types).toMatch(/\.d\.cts$/)
+      expect(t.import!.default).toMatch(/\.js$/)
+      expect(t.require!.default).toMatch(/\.cjs$/)
+      for (const file of [t.import!.types, t.import!.default, t.require!.types, t.require!.default]) {
+        expect(existsSync(new URL(`../${file}`, import.meta.url)), `${file} is built`).toBe(true)
+      }
+    }
+  })
+
+  test('optional peers and engines', () => {
+    for (const peer of ['nodemailer', 'pg', 'better-sqlite3']) expect(pkg.peerDependenciesMeta[peer].optional).toBe(true)
+    expect(pkg.engines.node).toBe('^20.19.0 || >=22.12.0')
+    expect(pkg.sideEffects).toBe(false)
+  })
+})
+
+describe('runtime-agnostic entries', () => {
+  // Follow the built graph from each entry through its relative imports (shared chunks included).
+  function importsOf(file: string, seen = new Set<string>()): Set<string> {
+    if (seen.has(file)) return new Set()
+    seen.add(file)
+    const code = readFileSync(dist(file), 'utf8')
+    const found = new Set<string>()
+    for (const m of code.matchAll(/(?:from\s*|import\s*\(?\s*|require\s*\(\s*)["']([^"']+)["']/g)) {
+      const spec = m[1]!
+      if (spec.startsWith('./')) for (const s of importsOf(spec.slice(2), seen)) found.add(s)
+      else found.add(spec)
+    }
+    return found
+  }
+
+  const agnostic = ['index', 'http/index'].filter((e) => e in entries)
+  for (const entry of agnostic) {
+    for (const ext of ['js', 'cjs']) {
+      test(`dist/${entry}.${ext} reaches no node:* module`, () => {
+        const specs = [...importsOf(`${entry}.${ext}`)]
+        expect(specs.filter((s) => s.startsWith('node:') || ['fs', 'crypto', 'path', 'http', 'stream', 'buffer', 'os'].includes(s))).toEqual([])
+      })
+    }
+  }
+})
