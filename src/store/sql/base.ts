@@ -60,7 +60,8 @@ export const LOOKUP_COLUMNS = [
   'subscribed',
 ] as const
 
-const LOOKUP_TIMES: ReadonlySet<string> = new Set(['opens_at', 'clicks_at', 'collected_at', 'informed_at', 'last_request_at'])
+const RECORD_TIMES: ReadonlySet<string> = new Set(['opens_at', 'clicks_at', 'collected_at', 'informed_at', 'last_request_at', 'subscribed_at'])
+const EVENT_TIMES: ReadonlySet<string> = new Set(['at', 'recorded_at'])
 
 /** Columns of the materialized records, in insert order. */
 export const RECORD_COLUMNS = [
@@ -262,15 +263,16 @@ export function createSqlStore(connection: SqlConnection, d: SqlDialect, options
   const head = d.table('head')
   const p = d.placeholder
 
-  const recordList = RECORD_COLUMNS.join(', ')
-  const eventList = EVENT_COLUMNS.join(', ')
+  const recordList = d.readColumns(RECORD_COLUMNS, RECORD_TIMES)
+  const lookupList = d.readColumns(LOOKUP_COLUMNS, RECORD_TIMES)
+  const eventList = d.readColumns(EVENT_COLUMNS, EVENT_TIMES)
   const sql = {
     head: `SELECT seq, hash, recorded_at${d.clock ? `, ${d.clock} AS now` : ''} FROM ${head} WHERE singleton = 1${d.lockHead}`,
-    eventsById: d.selectByKeys(events, EVENT_COLUMNS, 'id'),
-    statesByContact: d.selectByKeys(records, RECORD_COLUMNS, 'contact_id'),
-    recordsByContact: d.selectByKeys(records, LOOKUP_COLUMNS, 'contact_id', { timeColumns: LOOKUP_TIMES }),
+    eventsById: d.selectByKeys(events, eventList, 'id'),
+    statesByContact: d.selectByKeys(records, recordList, 'contact_id'),
+    recordsByContact: d.selectByKeys(records, lookupList, 'contact_id'),
     setHead: `UPDATE ${head} SET seq = ${p(1)}, hash = ${p(2)}, recorded_at = ${p(3)} WHERE singleton = 1`,
-    record: `SELECT ${LOOKUP_COLUMNS.join(', ')} FROM ${records} WHERE contact_id = ${p(1)}`,
+    record: `SELECT ${lookupList} FROM ${records} WHERE contact_id = ${p(1)}`,
     history: `SELECT ${eventList} FROM ${events} WHERE contact_id = ${p(1)} AND seq > ${p(2)} ORDER BY seq LIMIT ${pageSize}`,
     headSeq: `SELECT seq, hash FROM ${head} WHERE singleton = 1`,
     firstSince: `SELECT min(seq) AS seq FROM ${events} WHERE recorded_at >= ${p(1)}`,

@@ -26,8 +26,9 @@ export function postgresDialect(schema: string): SqlDialect {
     name: 'postgres',
     placeholder: (n) => `$${n}`,
     // Epoch milliseconds parse as one float; timestamptz text goes through a date parser per value.
-    selectByKeys: (table, columns, key, options) =>
-      `SELECT ${columns.map((c) => (options?.timeColumns?.has(c) ? `(extract(epoch from ${c}) * 1000)::float8 AS ${c}` : c)).join(', ')} FROM ${table} WHERE ${key} = ANY($1::text[])`,
+    readColumns: (columns, timeColumns) =>
+      columns.map((c) => (timeColumns.has(c) ? `(extract(epoch from ${c}) * 1000)::float8 AS ${c}` : c)).join(', '),
+    selectByKeys: (table, selectList, key) => `SELECT ${selectList} FROM ${table} WHERE ${key} = ANY($1::text[])`,
     listParam: (values) => values,
     table: t,
     upsert: onConflictUpdate,
