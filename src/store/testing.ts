@@ -760,7 +760,7 @@ export function memoryStoreProbe(store: ConsentStore): StoreProbe {
  * runStoreConformance({ test, expect, createStore: () => createSqliteStore({ database: db }), probe: () => sqliteStoreProbe(db) })
  * ```
  */
-export function sqliteStoreProbe(database: SqliteDatabaseLike & { exec?(sql: string): unknown }): StoreProbe {
+export function sqliteStoreProbe(database: SqliteDatabaseLike): StoreProbe {
   const run = (sql: string, params: readonly unknown[] = []): unknown => database.prepare(sql).run(...params)
   return createSqlProbe(sqliteDialect, {
     all: (sql, params = []) => database.prepare(sql).all(...params) as Record<string, unknown>[],
