@@ -6,6 +6,8 @@ import { defineConfig } from 'tsup'
  */
 export const entries: Record<string, string> = {
   index: 'src/index.ts',
+  'http/index': 'src/http/index.ts',
+  'http/node': 'src/http/node.ts',
 }
 
 export default defineConfig([

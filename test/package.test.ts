@@ -10,6 +10,8 @@ const dist = (file: string) => new URL(`../dist/${file}`, import.meta.url)
 /** The exact value exports of each public subpath. Adding one is a deliberate API change. */
 const PUBLIC_EXPORTS: Record<string, string[]> = {
   '.': ['ConsentTrackingError', 'PolicyError', 'TOKEN_PURPOSES', 'TokenError', 'cnilPolicy', 'createTokens', 'decide'],
+  './http': ['HttpError', 'createHandler'],
+  './http/node': ['toNodeListener'],
 }
 
 describe('public API', () => {
