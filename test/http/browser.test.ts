@@ -36,6 +36,8 @@ const AXE = readFileSync(new URL('../../node_modules/axe-core/axe.min.js', impor
 const HUMAN_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36'
 const MIN_DELAY_MS = 1_500
 const PRIMARY = '#7c2d12'
+/** The few DOM members the in-page checks use (the project compiles without the DOM lib). */
+type Dom = { getComputedStyle(el: unknown): { backgroundColor: string; outlineStyle: string }; document: { activeElement: unknown } }
 
 describe.skipIf(!haveBrowser)('in a real browser', () => {
   let dir: string
@@ -97,7 +99,7 @@ describe.skipIf(!haveBrowser)('in a real browser', () => {
     expect(await page.getAttribute('html', 'lang')).toBe(locale)
     // The inline style is allowed by its CSP hash: the brand color is applied.
     const button = page.locator('button')
-    if (await button.count()) expect(await button.evaluate((b) => getComputedStyle(b).backgroundColor)).toBe('rgb(124, 45, 18)')
+    if (await button.count()) expect(await button.evaluate((b) => (globalThis as unknown as Dom).getComputedStyle(b).backgroundColor)).toBe('rgb(124, 45, 18)')
     // axe-core runs through the DevTools protocol, which the page's strict CSP does not govern.
     await page.evaluate(AXE)
     const result = (await page.evaluate(() => (globalThis as unknown as { axe: { run(): Promise<unknown> } }).axe.run())) as {
@@ -110,7 +112,10 @@ describe.skipIf(!haveBrowser)('in a real browser', () => {
     const focusable = page.locator('input:not([type=hidden]), button, a[href]')
     if (await focusable.count()) {
       await page.keyboard.press('Tab')
-      const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle)
+      const outline = await page.evaluate(() => {
+        const dom = globalThis as unknown as Dom
+        return dom.getComputedStyle(dom.document.activeElement).outlineStyle
+      })
       expect(outline).toBe('solid')
     }
   }
