@@ -11,8 +11,10 @@ export const TOKEN_PURPOSES: readonly TokenPurpose[] = ['open', 'click', 'withdr
 
 /** JWS `typ` header of every token; checked at verify time. */
 export const TOKEN_TYPE = 'etc+jwt'
-const AUDIENCE_PREFIX = 'etc:'
-const DEFAULT_ISSUER = 'email-tracking-consent'
+// One-letter audiences and a short issuer keep the token small: it is repeated in every click link.
+const AUDIENCE: Readonly<Record<TokenPurpose, string>> = { open: 'o', click: 'c', withdraw: 'w', preferences: 'p', consent: 'k', unsubscribe: 'u' }
+/** Default `iss` of tokens. */
+export const DEFAULT_ISSUER = 'etc'
 /** Tokens longer than this are refused before any parsing. */
 export const MAX_TOKEN_LENGTH = 2048
 const MAX_ID_LENGTH = 256
@@ -103,7 +105,7 @@ export function createTokens(options: TokensOptions): Tokens {
     const payload: Record<string, unknown> = {
       iss: issuer,
       sub: input.contactId,
-      aud: purposes.map((p) => AUDIENCE_PREFIX + p),
+      aud: purposes.map((p) => AUDIENCE[p]),
       iat,
       jti: tokenId,
     }
@@ -126,7 +128,8 @@ export function createTokens(options: TokensOptions): Tokens {
     const parts = token.split('.')
     if (parts.length !== 4 || !parts.every((p) => SEGMENT.test(p))) throw new TokenError('malformed', 'Not a token of this library')
     const [h, p, s, tag] = parts as [string, string, string, string]
-    if (!decodeBase64url(tag)) throw new TokenError('malformed', 'Not a token of this library')
+    // Strict decoding refuses non-canonical trailing bits, so no two strings carry the same token.
+    if (!parts.every((part) => decodeBase64url(part))) throw new TokenError('malformed', 'Not a token of this library')
     let header: ReturnType<typeof decodeProtectedHeader>
     try {
       header = decodeProtectedHeader(`${h}.${p}.${s}`)
@@ -148,7 +151,7 @@ export function createTokens(options: TokensOptions): Tokens {
         algorithms: [key.alg],
         typ: TOKEN_TYPE,
         issuer,
-        audience: AUDIENCE_PREFIX + purpose,
+        audience: AUDIENCE[purpose],
         requiredClaims: ['sub', 'jti', 'iat', 'aud'],
         currentDate: now,
       })
