@@ -5,7 +5,7 @@ import { HttpError } from './errors.js'
 import { createClassifier } from './lib/classify.js'
 import { sendPage, type HandlerEnv, type Visit } from './lib/env.js'
 import { isLocale, negotiateLocale } from './lib/locale.js'
-import { pixelResponse } from './lib/responses.js'
+import { PLAIN_RESPONDER, pixelResponse, toResponse, type PlainResponse } from './lib/responses.js'
 import { createPageRenderer, type FormAlert } from './pages/render.js'
 import { clickRoute } from './routes/click.js'
 import { consentRoute } from './routes/consent.js'
@@ -93,7 +93,7 @@ export function createHandler(options: HandlerOptions): Handler {
 
   const handles = (pathname: string) => basePath === '' || pathname === basePath || pathname.startsWith(`${basePath}/`)
 
-  async function handler(request: Request, context: RequestContext = {}): Promise<Response> {
+  async function respond(request: Request, context: RequestContext = {}): Promise<PlainResponse> {
     const fixed = options.locale
     const visit: Partial<Visit> & { locale: Visit['locale']; negotiated: boolean; head: boolean } = {
       locale: fixed ?? 'en',
@@ -135,7 +135,7 @@ export function createHandler(options: HandlerOptions): Handler {
   }
 
   /** The one place where failures become responses. */
-  async function errorResponse(err: unknown, visit: Partial<Visit> & Pick<Visit, 'locale' | 'negotiated' | 'head'>, route: Route | undefined): Promise<Response> {
+  async function errorResponse(err: unknown, visit: Partial<Visit> & Pick<Visit, 'locale' | 'negotiated' | 'head'>, route: Route | undefined): Promise<PlainResponse> {
     const error = err instanceof HttpError ? err : new HttpError('internal', 'Unexpected failure', { cause: err })
     if (error.code === 'internal' || error.code === 'store-unavailable')
       logger.error(`email-tracking-consent: ${error.message}`, { code: error.code, route: route?.purpose, error: error.cause ?? error })
@@ -157,7 +157,8 @@ export function createHandler(options: HandlerOptions): Handler {
     return sendPage(env, pageVisit, pages.error(visit.locale, error.code), error.status, extra)
   }
 
-  return Object.assign(handler, { basePath, maxBodyBytes: env.maxBodyBytes, handles })
+  const handler = async (request: Request, context?: RequestContext): Promise<Response> => toResponse(await respond(request, context))
+  return Object.assign(handler, { basePath, maxBodyBytes: env.maxBodyBytes, handles, [PLAIN_RESPONDER]: respond })
 }
 
 function normalizeBasePath(value: string | undefined): string {
