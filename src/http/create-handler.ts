@@ -59,8 +59,9 @@ export function createHandler(options: HandlerOptions): Handler {
   if (!store || typeof store.get !== 'function' || typeof store.record !== 'function')
     throw new HttpError('invalid-option', 'store must be a ConsentStore')
   if (options.locale !== undefined && !isLocale(options.locale)) throw new HttpError('invalid-option', 'locale must be "en" or "fr"')
-  if (options.noticeVersion !== undefined && (typeof options.noticeVersion !== 'string' || options.noticeVersion === ''))
-    throw new HttpError('invalid-option', 'noticeVersion must be a non-empty string')
+  // The store keeps notice versions of at most 128 characters.
+  if (options.noticeVersion !== undefined && (typeof options.noticeVersion !== 'string' || options.noticeVersion === '' || options.noticeVersion.length > 128))
+    throw new HttpError('invalid-option', 'noticeVersion must be a non-empty string of at most 128 characters')
   const basePath = normalizeBasePath(options.basePath)
   const logger: Logger = options.logger ?? console
   const pages = createPageRenderer(options.pages)
@@ -116,7 +117,13 @@ export function createHandler(options: HandlerOptions): Handler {
       if (!route.methods.includes(request.method)) throw new HttpError('method-not-allowed', `${request.method} is not allowed here`)
       return await route.handle(env, visit as Visit)
     } catch (err) {
-      return errorResponse(err, visit, route)
+      try {
+        return await errorResponse(err, visit, route)
+      } catch (failure) {
+        // Rendering the error page failed too: a bare answer, so the handler still never rejects.
+        logger.error('email-tracking-consent: the error page failed', { error: failure })
+        return { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }, body: null }
+      }
     }
   }
 
