@@ -120,7 +120,8 @@ export function createTokens(options: TokensOptions): Tokens {
     const parts = token.split('.')
     if (parts.length !== 4 || !parts.every((p) => SEGMENT.test(p))) throw new TokenError('malformed', 'Not a token of this library')
     const [h, p, s, tag] = parts as [string, string, string, string]
-    if (!decodeBase64url(tag)) throw new TokenError('malformed', 'Not a token of this library')
+    // Strict decoding refuses non-canonical trailing bits, so no two strings carry the same token.
+    if (!parts.every((part) => decodeBase64url(part))) throw new TokenError('malformed', 'Not a token of this library')
     let header: ReturnType<typeof decodeProtectedHeader>
     try {
       header = decodeProtectedHeader(`${h}.${p}.${s}`)

@@ -118,6 +118,21 @@ describe('attacks are rejected', () => {
     await expectCode(tokens.verify(forge(decode(h), payload, randomBytes(32), tag), { purpose: 'withdraw' }), 'bad-signature')
   })
 
+  test('non-canonical base64url (same bytes, other string) is refused', async () => {
+    const t = await tokens.sign({ purpose: 'withdraw', contactId: 'c_1' })
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+    const parts = t.split('.')
+    for (const i of [2, 3]) {
+      const seg = parts[i]!
+      // Flipping the lowest bit of the last character changes only unused padding bits.
+      const last = alphabet[alphabet.indexOf(seg.at(-1)!) ^ 1]!
+      const twin = [...parts]
+      twin[i] = seg.slice(0, -1) + last
+      expect(Buffer.from(twin[i]!, 'base64url')).toEqual(Buffer.from(seg, 'base64url'))
+      await expectCode(tokens.verify(twin.join('.'), { purpose: 'withdraw' }), 'malformed')
+    }
+  })
+
   test('unknown kid, jku/jwk/x5u injection, wrong typ, wrong issuer', async () => {
     const t = await tokens.sign({ purpose: 'open', contactId: 'c' })
     const [, p, , tag] = t.split('.')
