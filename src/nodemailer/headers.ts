@@ -14,26 +14,25 @@ function scalar(value: HeaderValue): string | undefined {
   return undefined
 }
 
-/** The single-valued custom headers as a plain map, for `transform()` to see. Multi-valued ones are left out. */
+function entriesOf(headers: unknown): HeaderEntry[] {
+  if (Array.isArray(headers)) return (headers as HeaderEntry[]).filter((e) => typeof e?.key === 'string')
+  if (headers && typeof headers === 'object') return Object.entries(headers).map(([key, value]) => ({ key, value }))
+  return []
+}
+
+/**
+ * The single-valued custom headers as a plain map, for `transform()` to see.
+ * A name given more than once (in any case, or with an array of values) is a
+ * multi-valued header Nodemailer writes as several lines: it is left out.
+ */
 export function readHeaders(headers: unknown): Record<string, string> {
+  const entries = entriesOf(headers)
+  const counts = new Map<string, number>()
+  for (const { key } of entries) counts.set(key.toLowerCase(), (counts.get(key.toLowerCase()) ?? 0) + 1)
   const out: Record<string, string> = {}
-  if (Array.isArray(headers)) {
-    const counts = new Map<string, number>()
-    for (const entry of headers as HeaderEntry[]) {
-      const name = entry?.key?.toLowerCase()
-      if (name) counts.set(name, (counts.get(name) ?? 0) + 1)
-    }
-    for (const entry of headers as HeaderEntry[]) {
-      const value = scalar(entry?.value)
-      if (entry?.key && value !== undefined && counts.get(entry.key.toLowerCase()) === 1) out[entry.key] = value
-    }
-    return out
-  }
-  if (headers && typeof headers === 'object') {
-    for (const [name, raw] of Object.entries(headers)) {
-      const value = scalar(raw)
-      if (value !== undefined) out[name] = value
-    }
+  for (const { key, value } of entries) {
+    const text = scalar(value)
+    if (text !== undefined && counts.get(key.toLowerCase()) === 1) out[key] = text
   }
   return out
 }
@@ -111,12 +110,6 @@ export function removeHeader(data: { headers?: unknown }, name: string): void {
     const headers = data.headers as Record<string, HeaderValue>
     for (const key of Object.keys(headers)) if (key.toLowerCase() === lower) delete headers[key]
   }
-}
-
-function entriesOf(headers: unknown): HeaderEntry[] {
-  if (Array.isArray(headers)) return [...(headers as HeaderEntry[])]
-  if (headers && typeof headers === 'object') return Object.entries(headers).map(([key, value]) => ({ key, value }))
-  return []
 }
 
 /**

@@ -15,7 +15,8 @@ function collect(value: unknown, into: Set<string>): void {
   }
   if (typeof value !== 'string') return
   for (const parsed of addressparser(value, { flatten: true })) {
-    if (parsed.address) into.add(parsed.address.trim().toLowerCase())
+    // Case kept: Nodemailer delivers to "Ada@x" and "ada@x" separately, so they count as two.
+    if (parsed.address) into.add(parsed.address.trim())
   }
 }
 
