@@ -13,6 +13,7 @@ const PUBLIC_EXPORTS: Record<string, string[]> = {
     'ConsentTrackingError', 'PolicyError', 'TOKEN_PURPOSES', 'TokenError', 'cnilPolicy', 'createTokens', 'decide',
     'NO_TRACK_ATTRIBUTES', 'PROVIDER_NAMES', 'TransformError', 'compile', 'knownTrackers', 'personalParams', 'transform',
   ],
+  './nodemailer': ['ConsentPluginError', 'SendSkippedError', 'consentOutcome', 'consentTracking', 'sendCampaign', 'sendWithConsent'],
 }
 
 describe('public API', () => {

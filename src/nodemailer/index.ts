@@ -1,10 +1,7 @@
 // email-tracking-consent/nodemailer: the Nodemailer compile plugin and the campaign sender.
-export { consentTracking, DEFAULT_LOOKUP_TIMEOUT_MS, type ConsentTrackingPlugin } from './plugin.js'
+export { consentTracking, type ConsentTrackingPlugin } from './plugin.js'
 export {
   sendCampaign,
-  DEFAULT_BATCH_SIZE,
-  DEFAULT_BATCH_TIMEOUT_MS,
-  DEFAULT_CONCURRENCY,
   type CampaignMessageReport,
   type CampaignOptions,
   type CampaignProgress,
@@ -16,10 +13,4 @@ export { sendWithConsent, type InfoWithConsent, type MailWithConsent } from './s
 export { consentOutcome } from './outcome.js'
 export { ConsentPluginError, SendSkippedError, type ConsentPluginErrorCode } from './errors.js'
 export type { MailMessageLike } from './content.js'
-export type {
-  ConsentOutcome,
-  ConsentTrackingOptions,
-  DeliveryOptions,
-  FallbackReason,
-  MailConsent,
-} from './types.js'
+export type { ConsentOutcome, ConsentTrackingOptions, DeliveryOptions, FallbackReason, MailConsent } from './types.js'

@@ -177,6 +177,16 @@ export function consentTracking(options: ConsentTrackingOptions): ConsentTrackin
     let fallback: FallbackReason | undefined =
       request.fallback ?? (recipients === 0 ? 'no-recipient' : recipients > 1 ? 'multiple-recipients' : undefined)
     let error: unknown
+    const now = clock()
+
+    // Exempt mail is left untouched whoever the contact is: decided without reading, parsing or a lookup.
+    const exempt = policy.exemptCategories.includes(request.category) ? decide(null, request.category, { policy, now }) : undefined
+    if (exempt && exempt.basis === 'exempt' && !exempt.opens && !exempt.clicks) {
+      const outcome = outcomeOf(outcomeBase, { headers: {}, decision: exempt, links: {}, removed: [], warnings: [] }, fallback, undefined)
+      data.consentTracking = outcome
+      announce(data.consent, outcome)
+      return
+    }
 
     const [html, text, amp, watchHtml] = await Promise.all(PARTS.map((part) => readPart(mail, part)))
     const headers = readHeaders(data.headers)
@@ -184,15 +194,13 @@ export function consentTracking(options: ConsentTrackingOptions): ConsentTrackin
     let record: ConsentRecord | null = null
     if (!fallback) {
       if (request.record !== undefined) record = request.record
-      else if (!policy.exemptCategories.includes(request.category)) {
-        // Exempt mail is decided without the record, so a store outage never touches it.
+      else {
         const found = await lookupWithin(() => store.get(request.contactId!), timeoutMs)
         if (found.ok) record = found.value ?? null
         else ({ reason: fallback, error } = found)
       }
     }
 
-    const now = clock()
     const email = { html, text, amp, headers }
     const settings = (fellBack: boolean): TransformOptions => ({
       ...base,
