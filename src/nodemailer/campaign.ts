@@ -6,7 +6,8 @@ import { ConsentPluginError } from './errors.js'
 import { combineHeaders } from './headers.js'
 import { lookupWithin, type Lookup } from './lookup.js'
 import { RENDERED } from './outcome.js'
-import { applyHeaders, notify, outcomeOf, transporterDkim } from './message.js'
+import { looksLikeEmail } from '../lib/personal-data.js'
+import { applyHeaders, isMessageId, notify, outcomeOf, transporterDkim } from './message.js'
 import { countRecipients } from './recipients.js'
 import type { ConsentOutcome, DeliveryOptions, FallbackReason } from './types.js'
 
@@ -193,10 +194,10 @@ export async function sendCampaign(
   async function deliver(recipient: CampaignRecipient, found: Lookup<Map<string, ConsentRecord>>): Promise<void> {
     const own = recipient?.mail && typeof recipient.mail === 'object' ? recipient.mail : {}
     const data: Record<string, unknown> = { ...shared, ...own, to: recipient?.to }
-    const contactId = typeof recipient?.contactId === 'string' && recipient.contactId !== '' ? recipient.contactId : undefined
-    const messageId = typeof recipient?.messageId === 'string' && recipient.messageId !== '' ? recipient.messageId : undefined
+    const contactId = typeof recipient?.contactId === 'string' && recipient.contactId !== '' && !looksLikeEmail(recipient.contactId) ? recipient.contactId : undefined
+    const messageId = isMessageId(recipient?.messageId) ? recipient.messageId : undefined
     const recipientCount = countRecipients(data)
-    let fallback: FallbackReason | undefined = !contactId
+    let fallback: FallbackReason | undefined = !contactId || (recipient?.messageId !== undefined && !messageId)
       ? 'invalid-consent'
       : recipientCount === 0
         ? 'no-recipient'
