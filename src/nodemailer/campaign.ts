@@ -197,7 +197,8 @@ export async function sendCampaign(
     const contactId = typeof recipient?.contactId === 'string' && recipient.contactId !== '' && !looksLikeEmail(recipient.contactId) ? recipient.contactId : undefined
     const messageId = isMessageId(recipient?.messageId) ? recipient.messageId : undefined
     const recipientCount = countRecipients(data)
-    let fallback: FallbackReason | undefined = !contactId || (recipient?.messageId !== undefined && !messageId)
+    const invalid = !contactId || (recipient?.messageId !== undefined && !messageId)
+    let fallback: FallbackReason | undefined = invalid
       ? 'invalid-consent'
       : recipientCount === 0
         ? 'no-recipient'
@@ -206,7 +207,7 @@ export async function sendCampaign(
           : found.ok
             ? undefined
             : found.reason
-    let error: unknown = !fallback || found.ok ? undefined : found.error
+    let error: unknown = !found.ok && fallback === found.reason ? found.error : undefined
     const record = !fallback && found.ok ? (found.value.get(contactId!) ?? null) : null
     const renderOptions = { now: clock(), ...(messageId ? { messageId } : {}) }
     let result: TransformResult
