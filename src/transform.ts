@@ -344,8 +344,25 @@ async function renderEmail(
   try {
     return await renderDecided(compiled, parts, settings, consent, category, decision, options)
   } catch (cause) {
-    return renderUntracked(compiled, parts, settings, untrackedDecision(decision, `error:render:${errorCode(cause, cause instanceof Error ? cause.name : 'unknown')}`), [], undefined)
+    const failed = untrackedDecision(decision, `error:render:${errorCode(cause, cause instanceof Error ? cause.name : 'unknown')}`)
+    try {
+      return await renderUntracked(compiled, parts, settings, failed, [], undefined)
+    } catch {
+      return lastResort(parts, settings, failed)
+    }
   }
+}
+
+/** When even the untracked render failed: the email as written, AMP dropped, ESP tracking off if possible. */
+function lastResort(parts: Parts, settings: Settings, decision: Decision): TransformResult {
+  const result = passthrough({ ...parts, amp: undefined }, decision)
+  result.warnings.push('error:untracked-render')
+  try {
+    for (const [k, v] of Object.entries(providerHeaders(settings.providers, { opens: false, clicks: false }, parts.headers).headers)) setHeader(result.headers, k, v)
+  } catch {
+    result.warnings.push('error:headers')
+  }
+  return result
 }
 
 function passthrough(parts: Parts, decision: Decision): TransformResult {

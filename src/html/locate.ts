@@ -248,8 +248,11 @@ function anchor(tree: Root, source: string, map: TemplateMap): void {
     return
   }
   let preheader = findPreheader(body)
-  if (preheader !== undefined) preheader = outsideRevealedBlock(body, source, bodyOpen, preheader)
-  map.top = preheader !== undefined ? { offset: preheader, how: 'after-preheader' } : { offset: bodyOpen, how: 'body-start' }
+  if (preheader !== undefined) preheader = outsideRevealedBlock(tree, source, preheader)
+  map.top =
+    preheader !== undefined
+      ? { offset: preheader, how: 'after-preheader' }
+      : { offset: outsideRevealedBlock(tree, source, bodyOpen) ?? bodyOpen, how: 'body-start' }
 }
 
 const REVEALED_OPEN = /^\s*\[if[^\]]*\]>\s*<!/i
@@ -260,15 +263,16 @@ const REVEALED_CLOSE = /^\s*<!\[endif\]/i
  * hidden from Outlook: the pixel must not land inside one. Steps past a
  * closing comment that directly follows, or gives up (`undefined`).
  */
-function outsideRevealedBlock(body: Element, source: string, from: number, at: number): number | undefined {
+function outsideRevealedBlock(tree: Root, source: string, at: number): number | undefined {
   const comments: { start: number; end: number; value: string }[] = []
-  visit(body, 'comment', (c) => {
+  visit(tree, 'comment', (c) => {
     if (c.position?.start.offset !== undefined && c.position.end.offset !== undefined)
       comments.push({ start: c.position.start.offset, end: c.position.end.offset, value: c.value })
   })
+  comments.sort((a, b) => a.start - b.start)
   let open = 0
   for (const c of comments) {
-    if (c.end > at || c.start < from) continue
+    if (c.end > at) continue
     if (REVEALED_OPEN.test(c.value)) open++
     else if (REVEALED_CLOSE.test(c.value) && open > 0) open--
   }

@@ -45,6 +45,9 @@ describe('locate', () => {
     expect(m1.top.how).toBe('after-preheader')
     expect(pre.slice(0, m1.top.offset).endsWith('<!--<![endif]-->')).toBe(true)
     expect(m1.bottom).toEqual({ offset: pre.indexOf('</body>'), how: 'before-body-end' })
+    // The Outlook body hack: the real <body> sits in a downlevel-revealed block; the pixel goes after its end.
+    const hack = '<html><head></head><!--[if mso]><body class="mso"><![endif]--><!--[if !mso]><!--><body class="web"><!--<![endif]--><p>x</p></body></html>'
+    expect(hack.slice(0, locate(hack).top.offset).endsWith('<body class="web"><!--<![endif]-->')).toBe(true)
     const inTable = '<body><table><tr><td><div style="display:none">Pre</div></td></tr></table></body>'
     expect(locate(inTable).top.how).toBe('after-preheader')
     const noPre = '<body class="x">\n<p>Visible first</p><div style="display:none">late</div></body>'

@@ -294,6 +294,19 @@ describe('decisions and fail-closed paths', () => {
     expect(r.html).not.toContain(BASE)
   })
 
+  test('an exception while rewriting (a failing click MAC) gives an untracked, sendable email with an error reason', async () => {
+    const broken = { ...tokens, linkMac: () => { throw new RangeError('key unusable') } }
+    const html = page('<img src="https://x.list-manage.com/track/open.php?u=1" width="1" height="1"><p><a href="https://example.com/">x</a></p>')
+    const r = await transform(html, CONSENTS.both, 'marketing', { ...opts, tokens: broken })
+    expect(r.decision).toMatchObject({ send: true, opens: false, clicks: false, basis: 'none' })
+    expect(r.decision.reasons).toContain('error:rewrite:RangeError')
+    expect(r.html).not.toContain('list-manage')
+    expect(r.html).not.toContain(BASE)
+    // Opens only needs no click MAC: that variant still works.
+    const opensOnly = await transform(html, CONSENTS.opens, 'marketing', { ...opts, tokens: broken })
+    expect(opensOnly.links.pixel).toBeDefined()
+  })
+
   test('unsubscribed contacts: send false, untracked', async () => {
     const r = await transform(page('<p>x</p>'), { ...CONSENTS.both, subscribed: false }, 'marketing', opts)
     expect(r.decision).toMatchObject({ send: false, opens: false })
@@ -314,6 +327,10 @@ describe('decisions and fail-closed paths', () => {
     const block = await transform(page('<p>Hello</p>'), asked, 'consent-request', { ...opts, locale: 'fr' })
     expect(block.html).toContain('Acceptez-vous que nous sachions')
     await tokenOf(block.links.consent, 'consent')
+    const unplaceable = await transform({ html: '<p>Hello</p><!-- unclosed', text: 'Hello' }, asked, 'consent-request', opts)
+    expect(unplaceable.warnings).toContain('consent-link-unplaceable')
+    expect(unplaceable.html).toBe('<p>Hello</p><!-- unclosed')
+    expect(unplaceable.text).toContain(unplaceable.links.consent)
     const tooSoon = await transform(withMarker, { ...asked, lastRequestAt: new Date('2026-08-01T00:00:00Z') }, 'consent-request', opts)
     expect(tooSoon.decision).toMatchObject({ send: false, reasons: ['request-cooldown'] })
     expect(tooSoon.links.consent).toBeUndefined()
