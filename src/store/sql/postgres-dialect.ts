@@ -25,15 +25,23 @@ export function postgresDialect(schema: string): SqlDialect {
   return {
     name: 'postgres',
     placeholder: (n) => `$${n}`,
-    inList: (column, n) => `${column} = ANY($${n}::text[])`,
+    // Epoch milliseconds parse as one float; timestamptz text goes through a date parser per value.
+    selectByKeys: (table, columns, key, options) =>
+      `SELECT ${columns.map((c) => (options?.timeColumns?.has(c) ? `(extract(epoch from ${c}) * 1000)::float8 AS ${c}` : c)).join(', ')} FROM ${table} WHERE ${key} = ANY($1::text[])`,
     listParam: (values) => values,
     table: t,
     upsert: onConflictUpdate,
     toTime: (date) => date,
-    fromTime: (value) => (value instanceof Date ? value : new Date(value as string)),
+    fromTime: (value) => (value instanceof Date ? value : new Date(value as string | number)),
     toBool: (value) => value,
     fromBool: (value) => value === true,
     fromInt: (value) => (typeof value === 'number' ? value : Number(value)),
+    // Each round trip holds the chain-head lock longer, so the writes go as one statement.
+    combineWrites: (statements) =>
+      `WITH ${statements
+        .slice(0, -1)
+        .map((statement, i) => `w${i} AS (${statement})`)
+        .join(', ')} ${statements[statements.length - 1]}`,
     lockHead: ' FOR UPDATE',
     // The database clock keeps recordedAt consistent across app servers.
     clock: 'clock_timestamp()',
