@@ -9,7 +9,7 @@ import { RENDERED } from './outcome.js'
 import { looksLikeEmail } from '../lib/personal-data.js'
 import { applyHeaders, isMessageId, notify, outcomeOf, transporterDkim } from './message.js'
 import { countRecipients } from './recipients.js'
-import type { ConsentOutcome, DeliveryOptions, FallbackReason } from './types.js'
+import type { ConsentOutcome, LookupOptions, FallbackReason } from './types.js'
 
 /** Default number of contacts per `getMany` call. */
 export const DEFAULT_BATCH_SIZE = 500
@@ -70,7 +70,7 @@ export interface CampaignSummary extends CampaignProgress {
 }
 
 /** Options of {@link sendCampaign}. */
-export interface CampaignOptions extends DeliveryOptions {
+export interface CampaignOptions extends LookupOptions {
   /** Where consent records come from. Only `getMany` is used. */
   store: Pick<ConsentStore, 'getMany'>
   /** The kind of message, for every recipient. */

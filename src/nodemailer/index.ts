@@ -13,4 +13,4 @@ export { sendWithConsent, type InfoWithConsent, type MailWithConsent, type SentI
 export { consentOutcome } from './outcome.js'
 export { ConsentPluginError, SendSkippedError, type ConsentPluginErrorCode } from './errors.js'
 export type { MailMessageLike } from './content.js'
-export type { ConsentOutcome, ConsentTrackingOptions, DeliveryOptions, FallbackReason, MailConsent } from './types.js'
+export type { ConsentOutcome, ConsentTrackingOptions, LookupOptions, FallbackReason, MailConsent } from './types.js'

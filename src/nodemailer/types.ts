@@ -75,7 +75,7 @@ export interface ConsentOutcome {
 }
 
 /** Options shared by {@link consentTracking} and {@link sendCampaign}. */
-export interface DeliveryOptions {
+export interface LookupOptions {
   /** Milliseconds to wait for the store before sending untracked (`store-timeout`). Default 2000 (plugin), 10000 per batch (campaign). */
   lookupTimeoutMs?: number
   /** The clock of decisions. Default: `() => new Date()`. */
@@ -83,7 +83,7 @@ export interface DeliveryOptions {
 }
 
 /** Options of {@link consentTracking}. */
-export interface ConsentTrackingOptions extends Omit<TransformOptions, 'messageId' | 'now'>, DeliveryOptions {
+export interface ConsentTrackingOptions extends Omit<TransformOptions, 'messageId' | 'now'>, LookupOptions {
   /** Where consent records come from. Only `get` is used. */
   store: Pick<ConsentStore, 'get'>
   /** Category of a message whose `consent` names none, or has no `consent` at all. Default `marketing`. */
