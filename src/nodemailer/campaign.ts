@@ -209,7 +209,12 @@ export async function sendCampaign(
             : found.reason
     let error: unknown = !found.ok && fallback === found.reason ? found.error : undefined
     const record = !fallback && found.ok ? (found.value.get(contactId!) ?? null) : null
-    const renderOptions = { now: clock(), ...(messageId ? { messageId } : {}) }
+    const renderOptions = {
+      now: clock(),
+      ...(messageId ? { messageId } : {}),
+      // An unknown contact still gets its own unsubscribe and consent links; a fallback signs nothing personal.
+      ...(!fallback && record === null ? { contactId: contactId! } : {}),
+    }
     let result: TransformResult
     try {
       result = await compiled.render(record, category, renderOptions)

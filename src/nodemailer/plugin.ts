@@ -212,7 +212,12 @@ export function consentTracking(options: ConsentTrackingOptions): ConsentTrackin
     try {
       result = fallback
         ? await transform(email, null, request.category, settings(true))
-        : await templates.render(email, record, request.category, { now, ...(request.messageId ? { messageId: request.messageId } : {}) })
+        : await templates.render(email, record, request.category, {
+            now,
+            ...(request.messageId ? { messageId: request.messageId } : {}),
+            // An unknown contact still gets its own unsubscribe and consent links.
+            ...(record === null && request.contactId ? { contactId: request.contactId } : {}),
+          })
     } catch (err) {
       // A record the policy rejects, or a bug: send untracked. If even that throws, the send fails with it.
       fallback = 'transform-error'
