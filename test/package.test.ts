@@ -9,7 +9,7 @@ const dist = (file: string) => new URL(`../dist/${file}`, import.meta.url)
 
 /** The exact value exports of each public subpath. Adding one is a deliberate API change. */
 const PUBLIC_EXPORTS: Record<string, string[]> = {
-  '.': ['ConsentTrackingError', 'PolicyError', 'TOKEN_PURPOSES', 'TokenError', 'cnilPolicy', 'createTokens', 'decide'],
+  '.': ['ConsentFormError', 'ConsentTrackingError', 'PolicyError', 'TOKEN_PURPOSES', 'TokenError', 'cnilPolicy', 'createTokens', 'decide', 'trackingConsentField'],
 }
 
 describe('public API', () => {
