@@ -6,6 +6,10 @@ import { defineConfig } from 'tsup'
  */
 export const entries: Record<string, string> = {
   index: 'src/index.ts',
+  'store/index': 'src/store/index.ts',
+  'store/sqlite': 'src/store/sqlite.ts',
+  'store/postgres': 'src/store/postgres.ts',
+  'store/testing': 'src/store/testing.ts',
 }
 
 export default defineConfig([

@@ -64,23 +64,55 @@ export interface VerifyResult {
   checked: number
   /** First sequence number whose row is wrong, when `ok` is false. */
   firstBadSeq?: number
-  /** Why that row is wrong: `hash-mismatch`, `prev-hash-mismatch`, `seq-gap`, `bad-row`. */
+  /**
+   * Why that row is wrong: `hash-mismatch` (content edited), `prev-hash-mismatch`
+   * (row deleted, moved or inserted before it), `seq-gap` (row missing),
+   * `bad-row` (unreadable as an event), `head-mismatch` (rows cut off or added
+   * after the chain head the store recorded).
+   */
   reason?: string
+  /**
+   * The chain head the store recorded when the walk started. Keep `hash`
+   * somewhere outside the database (a log, a ticket, a signed email): a later
+   * `verify()` whose chain no longer passes through it proves a rewrite.
+   */
+  head?: { seq: number; hash: string }
 }
 
 /** The accountability file: an append-only, hash-chained log of consent events. */
 export interface ConsentStore {
-  /** Validates and appends an event; returns it as stored. Throws `StoreError`. */
+  /**
+   * Validates and appends an event; returns it as stored. Throws `StoreError`
+   * and writes nothing on bad input. Recording an `id` again returns the event
+   * stored the first time (or throws `idempotency-conflict` if the content
+   * differs), so a write whose outcome is unknown can be retried safely.
+   */
   record(event: ConsentEventInput): Promise<ConsentEvent>
-  /** The current record, or `null` for an unknown contact. */
+  /**
+   * Optional batch form of {@link ConsentStore.record}: validates every event
+   * first, then appends them in order in one transaction (all or nothing).
+   * Returns one stored event per input, in input order. Adapters of this
+   * package implement it; callers should fall back to `record()` when absent.
+   */
+  recordMany?(events: readonly ConsentEventInput[]): Promise<ConsentEvent[]>
+  /**
+   * The current record (the fold of the contact's events, read from its
+   * materialized row, never by replaying history), or `null` for an unknown
+   * contact. An id `record()` would refuse is simply unknown.
+   */
   get(contactId: string): Promise<ConsentRecord | null>
-  /** Records for many contacts; unknown ones are absent from the map. */
+  /** Records for many contacts (duplicates allowed); unknown ones are absent from the map. */
   getMany(contactIds: readonly string[]): Promise<Map<string, ConsentRecord>>
-  /** One contact's events in `seq` order, streamed. */
+  /** One contact's events in `seq` order, streamed page by page. */
   history(contactId: string): AsyncIterable<ConsentEvent>
-  /** All events with `recordedAt` in [since, until), in `seq` order, streamed. */
+  /**
+   * Events with `recordedAt` in [since, until) (either bound optional), in
+   * `seq` order, streamed page by page; events recorded after the export
+   * started are not included. Throws `invalid-date` / `invalid-range`.
+   */
   export(range?: { since?: Date; until?: Date }): AsyncIterable<ConsentEvent>
-  /** Walks the hash chain. */
+  /** Walks the hash chain from the first event, streaming; reports the first bad `seq`. */
   verify(): Promise<VerifyResult>
+  /** Releases what the store opened itself (a database it opened from a path, a pool it created); later calls throw `closed`. */
   close(): Promise<void>
 }

@@ -1,0 +1,442 @@
+import type { ConsentRecord, ConsentStatus, Purpose, PurposeState } from '../../policy/types.js'
+import { contactIds, givenIds, planAppend, randomEventId, type ChainHead } from '../append.js'
+import { StoreError } from '../errors.js'
+import type { ContactState } from '../fold.js'
+import { checkExportRange, cloneEvent } from '../shared.js'
+import type { ConsentEvent, ConsentEventInput, ConsentEventType, ConsentSource, ConsentStore, Evidence, VerifyResult } from '../types.js'
+import { CONSENT_EVENT_TYPES, CONSENT_SOURCES, contactIdProblem, DEFAULT_MAX_FUTURE_SKEW_MS, normalizeEvent } from '../validate.js'
+import { ChainWalk } from '../verify.js'
+import type { SqlDialect } from './dialect.js'
+import { step, type SqlConnection, type SqlExecutor, type SqlRow, type Steps } from './executor.js'
+
+/** Options shared by the SQL adapters. */
+export interface SqlStoreOptions {
+  /** How far ahead of the clock an event's `at` may be, in milliseconds. Default 300,000 (5 minutes). */
+  maxFutureSkewMs?: number
+  /** Events per page when `history()`, `export()` and `verify()` stream. Default 1,000. */
+  pageSize?: number
+  /** Contact ids per query in `getMany()`. Default 5,000. */
+  lookupChunkSize?: number
+}
+
+/** Latest schema version the SQL adapters know. */
+export const SQL_SCHEMA_VERSION = 1
+
+/** Columns of the event log, in insert order. */
+export const EVENT_COLUMNS = [
+  'seq',
+  'id',
+  'contact_id',
+  'type',
+  'purposes',
+  'at',
+  'source',
+  'notice_version',
+  'evidence',
+  'recorded_at',
+  'prev_hash',
+  'hash',
+] as const
+
+/** Columns of the materialized records, in insert order. */
+export const RECORD_COLUMNS = [
+  'contact_id',
+  'opens_status',
+  'opens_at',
+  'clicks_status',
+  'clicks_at',
+  'collected_at',
+  'informed_at',
+  'last_request_at',
+  'subscribed',
+  'subscribed_at',
+  'last_seq',
+] as const
+
+const ROWS_PER_INSERT = 500
+const TYPES = new Set<string>(CONSENT_EVENT_TYPES)
+const SOURCES = new Set<string>(CONSENT_SOURCES)
+const STATUSES = new Set<string>(['granted', 'denied', 'withdrawn', 'unknown'])
+
+/** Wraps a driver failure; store errors pass through. */
+export function toStoreError(err: unknown): StoreError {
+  if (err instanceof StoreError) return err
+  const message = err instanceof Error ? err.message : String(err)
+  return new StoreError('storage-failed', `the database failed: ${message}`, { cause: err })
+}
+
+/** Parameters of one event row, in {@link EVENT_COLUMNS} order. */
+function eventParams(d: SqlDialect, e: ConsentEvent): unknown[] {
+  return [
+    e.seq,
+    e.id,
+    e.contactId,
+    e.type,
+    e.purposes.join(','),
+    d.toTime(e.at),
+    e.source,
+    e.noticeVersion ?? null,
+    JSON.stringify(e.evidence),
+    d.toTime(e.recordedAt),
+    e.prevHash,
+    e.hash,
+  ]
+}
+
+/** Reads an event row back, refusing anything a valid write could not have produced. */
+export function eventFromRow(d: SqlDialect, row: SqlRow): ConsentEvent {
+  const seq = d.fromInt(row.seq)
+  const bad = (what: string): never => {
+    throw new StoreError('corrupt-row', `event row ${seq} has an invalid ${what}`)
+  }
+  const { id, contact_id: contactId, type, source, prev_hash: prevHash, hash } = row
+  if (typeof id !== 'string') bad('id')
+  if (typeof contactId !== 'string') bad('contact_id')
+  if (typeof type !== 'string' || !TYPES.has(type)) bad('type')
+  if (typeof source !== 'string' || !SOURCES.has(source)) bad('source')
+  if (typeof prevHash !== 'string' || typeof hash !== 'string') bad('hash')
+  if (typeof row.purposes !== 'string') bad('purposes')
+  const purposes = (row.purposes as string).split(',')
+  if (!purposes.every((p) => p === 'opens' || p === 'clicks')) bad('purposes')
+  let evidence: Evidence
+  try {
+    evidence = JSON.parse(row.evidence as string) as Evidence
+  } catch {
+    return bad('evidence')
+  }
+  if (typeof evidence !== 'object' || evidence === null || Array.isArray(evidence) || !Object.values(evidence).every((v) => typeof v === 'string')) {
+    bad('evidence')
+  }
+  const at = d.fromTime(row.at)
+  const recordedAt = d.fromTime(row.recorded_at)
+  if (Number.isNaN(at.getTime()) || Number.isNaN(recordedAt.getTime()) || !Number.isSafeInteger(seq)) bad('time or seq')
+  const event: ConsentEvent = {
+    id: id as string,
+    contactId: contactId as string,
+    type: type as ConsentEventType,
+    purposes: purposes as Purpose[],
+    at,
+    source: source as ConsentSource,
+    evidence,
+    seq,
+    recordedAt,
+    prevHash: prevHash as string,
+    hash: hash as string,
+  }
+  if (row.notice_version !== null && row.notice_version !== undefined) event.noticeVersion = String(row.notice_version)
+  return event
+}
+
+function purposeFromRow(d: SqlDialect, status: unknown, at: unknown, contactId: unknown): PurposeState {
+  if (typeof status !== 'string' || !STATUSES.has(status)) {
+    throw new StoreError('corrupt-row', `record row ${String(contactId)} has an invalid status`)
+  }
+  return at === null || at === undefined ? { status: status as ConsentStatus } : { status: status as ConsentStatus, at: d.fromTime(at) }
+}
+
+/** Reads a materialized record row as the public record. */
+export function recordFromRow(d: SqlDialect, row: SqlRow): ConsentRecord {
+  const record: ConsentRecord = {
+    contactId: row.contact_id as string,
+    opens: purposeFromRow(d, row.opens_status, row.opens_at, row.contact_id),
+    clicks: purposeFromRow(d, row.clicks_status, row.clicks_at, row.contact_id),
+  }
+  if (row.collected_at !== null) record.collectedAt = d.fromTime(row.collected_at)
+  if (row.informed_at !== null) record.informedAt = d.fromTime(row.informed_at)
+  if (row.last_request_at !== null) record.lastRequestAt = d.fromTime(row.last_request_at)
+  if (row.subscribed !== null) record.subscribed = d.fromBool(row.subscribed)
+  return record
+}
+
+function stateFromRow(d: SqlDialect, row: SqlRow): ContactState {
+  const state: ContactState = { ...recordFromRow(d, row), lastSeq: d.fromInt(row.last_seq) }
+  if (row.subscribed_at !== null) state.subscribedAt = d.fromTime(row.subscribed_at)
+  return state
+}
+
+function stateParams(d: SqlDialect, s: ContactState): unknown[] {
+  const time = (date: Date | undefined): unknown => (date ? d.toTime(date) : null)
+  return [
+    s.contactId,
+    s.opens.status,
+    time(s.opens.at),
+    s.clicks.status,
+    time(s.clicks.at),
+    time(s.collectedAt),
+    time(s.informedAt),
+    time(s.lastRequestAt),
+    s.subscribed === undefined ? null : d.toBool(s.subscribed),
+    time(s.subscribedAt),
+    s.lastSeq,
+  ]
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = []
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+  return out
+}
+
+function positiveInteger(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback
+  if (!Number.isSafeInteger(value) || value < 1) throw new StoreError('invalid-option', `${name} must be a positive integer`)
+  return value
+}
+
+/** Schema migration as a transaction body: creates or upgrades the store's tables. */
+export function* migrate(d: SqlDialect, tx: SqlExecutor): Steps<number> {
+  for (const sql of d.migrationPrelude) yield* step(tx.run(sql))
+  for (const sql of d.migrationsTable) yield* step(tx.run(sql))
+  const row = yield* step(tx.get<{ version: unknown }>(`SELECT max(version) AS version FROM ${d.table('migrations')}`))
+  const current = row?.version === null || row?.version === undefined ? 0 : d.fromInt(row.version)
+  if (current > d.migrations.length) {
+    throw new StoreError('schema-too-new', `the database schema is at version ${current}; this library knows up to ${d.migrations.length}: upgrade email-tracking-consent`)
+  }
+  for (let version = current; version < d.migrations.length; version++) {
+    for (const sql of d.migrations[version]!) yield* step(tx.run(sql))
+    yield* step(
+      tx.run(`INSERT INTO ${d.table('migrations')} (version, applied_at) VALUES (${d.placeholder(1)}, ${d.placeholder(2)})`, [version + 1, d.toTime(new Date())]),
+    )
+  }
+  return d.migrations.length
+}
+
+/**
+ * The consent store over any SQL database the dialect describes. The
+ * connection gives reads and serialized write transactions; every query is
+ * written here once.
+ */
+export function createSqlStore(connection: SqlConnection, d: SqlDialect, options: SqlStoreOptions = {}): ConsentStore {
+  const maxFutureSkewMs = options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS
+  const pageSize = positiveInteger(options.pageSize, 1000, 'pageSize')
+  const lookupChunkSize = positiveInteger(options.lookupChunkSize, 5000, 'lookupChunkSize')
+  const reader = connection.reader
+  const events = d.table('events')
+  const records = d.table('records')
+  const head = d.table('head')
+  const p = d.placeholder
+
+  const recordList = RECORD_COLUMNS.join(', ')
+  const eventList = EVENT_COLUMNS.join(', ')
+  const sql = {
+    head: `SELECT seq, hash, recorded_at${d.clock ? `, ${d.clock} AS now` : ''} FROM ${head} WHERE singleton = 1${d.lockHead}`,
+    eventsById: `SELECT ${eventList} FROM ${events} WHERE ${d.inList('id', 1)}`,
+    statesByContact: `SELECT ${recordList} FROM ${records} WHERE ${d.inList('contact_id', 1)}`,
+    setHead: `UPDATE ${head} SET seq = ${p(1)}, hash = ${p(2)}, recorded_at = ${p(3)} WHERE singleton = 1`,
+    record: `SELECT ${recordList} FROM ${records} WHERE contact_id = ${p(1)}`,
+    history: `SELECT ${eventList} FROM ${events} WHERE contact_id = ${p(1)} AND seq > ${p(2)} ORDER BY seq LIMIT ${pageSize}`,
+    headSeq: `SELECT seq, hash FROM ${head} WHERE singleton = 1`,
+    firstSince: `SELECT min(seq) AS seq FROM ${events} WHERE recorded_at >= ${p(1)}`,
+    lastBefore: `SELECT max(seq) AS seq FROM ${events} WHERE recorded_at < ${p(1)}`,
+    page: `SELECT ${eventList} FROM ${events} WHERE seq > ${p(1)} AND seq <= ${p(2)} ORDER BY seq LIMIT ${pageSize}`,
+    beyondHead: `SELECT (SELECT min(seq) FROM ${events} WHERE seq > h.seq) AS beyond FROM ${head} h WHERE h.singleton = 1`,
+  }
+  const insertSql = new Map<string, string>()
+  const multiRowInsert = (table: string, columns: readonly string[], rows: number, tail = ''): string => {
+    const key = `${table}:${rows}`
+    let text = insertSql.get(key)
+    if (!text) {
+      const values: string[] = []
+      for (let r = 0; r < rows; r++) values.push(`(${columns.map((_, c) => p(r * columns.length + c + 1)).join(', ')})`)
+      text = `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${values.join(', ')}${tail}`
+      insertSql.set(key, text)
+    }
+    return text
+  }
+  const upsertTail = d.upsert('contact_id', RECORD_COLUMNS)
+
+  let closed = false
+  let ready: Promise<void> | undefined
+  const inflight = new Set<Promise<unknown>>()
+
+  const open = (): Promise<void> => {
+    if (closed) return Promise.reject(new StoreError('closed', 'the store is closed'))
+    ready ??= connection.transaction((tx) => migrate(d, tx)).then(
+      () => undefined,
+      (err: unknown) => {
+        ready = undefined
+        throw toStoreError(err)
+      },
+    )
+    return ready
+  }
+
+  // Tracks an operation so close() can wait for it.
+  const track = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = open()
+      .then(work)
+      .catch((err: unknown) => {
+        throw toStoreError(err)
+      })
+    inflight.add(run)
+    const done = (): void => {
+      inflight.delete(run)
+    }
+    run.then(done, done)
+    return run
+  }
+
+  function* appendBody(tx: SqlExecutor, batch: ReturnType<typeof normalizeEvent>[]): Steps<ConsentEvent[]> {
+    const headRow = yield* step(tx.get<SqlRow>(sql.head))
+    if (!headRow) throw new StoreError('storage-failed', 'the chain head row is missing')
+    const chainHead: ChainHead = { seq: d.fromInt(headRow.seq), hash: String(headRow.hash) }
+    if (headRow.recorded_at !== null) chainHead.recordedAt = d.fromTime(headRow.recorded_at)
+    // Read under the write lock, so recordedAt follows commit order.
+    const now = headRow.now === undefined ? new Date() : d.fromTime(headRow.now)
+
+    const existing = new Map<string, ConsentEvent>()
+    for (const ids of chunks(givenIds(batch), lookupChunkSize)) {
+      const rows = yield* step(tx.all<SqlRow>(sql.eventsById, [d.listParam(ids)]))
+      for (const row of rows) {
+        const event = eventFromRow(d, row)
+        existing.set(event.id, event)
+      }
+    }
+    const states = new Map<string, ContactState>()
+    for (const ids of chunks(contactIds(batch), lookupChunkSize)) {
+      const rows = yield* step(tx.all<SqlRow>(sql.statesByContact, [d.listParam(ids)]))
+      for (const row of rows) states.set(row.contact_id as string, stateFromRow(d, row))
+    }
+
+    const plan = planAppend({ head: chainHead, now, events: batch, existing, states, newId: randomEventId })
+    if (plan.inserted.length === 0) return plan.results
+
+    for (const rows of chunks(plan.inserted, ROWS_PER_INSERT)) {
+      yield* step(tx.run(multiRowInsert(events, EVENT_COLUMNS, rows.length), rows.flatMap((e) => eventParams(d, e))))
+    }
+    for (const rows of chunks([...plan.states.values()], ROWS_PER_INSERT)) {
+      yield* step(tx.run(multiRowInsert(records, RECORD_COLUMNS, rows.length, upsertTail), rows.flatMap((s) => stateParams(d, s))))
+    }
+    yield* step(tx.run(sql.setHead, [plan.head.seq, plan.head.hash, d.toTime(plan.head.recordedAt!)]))
+    return plan.results
+  }
+
+  const append = (inputs: readonly ConsentEventInput[]): Promise<ConsentEvent[]> => {
+    if (closed) return Promise.reject(new StoreError('closed', 'the store is closed'))
+    const now = new Date()
+    let batch: ReturnType<typeof normalizeEvent>[]
+    try {
+      batch = inputs.map((input, i) => normalizeEvent(input, { now: now.getTime(), maxFutureSkewMs }, inputs.length > 1 ? `event ${i}: ` : ''))
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return track(async () => {
+      const results = await connection.transaction((tx) => appendBody(tx, batch))
+      return results.map(cloneEvent)
+    })
+  }
+
+  async function* pages(next: (after: number) => Promise<SqlRow[]>): AsyncGenerator<SqlRow[]> {
+    let after = 0
+    for (;;) {
+      if (closed) throw new StoreError('closed', 'the store is closed')
+      const rows = await track(() => next(after))
+      if (rows.length > 0) yield rows
+      if (rows.length < pageSize) return
+      after = d.fromInt(rows[rows.length - 1]!.seq)
+    }
+  }
+
+  return {
+    async record(event: ConsentEventInput): Promise<ConsentEvent> {
+      return (await append([event]))[0]!
+    },
+
+    async recordMany(inputs: readonly ConsentEventInput[]): Promise<ConsentEvent[]> {
+      if (!Array.isArray(inputs)) throw new StoreError('invalid-event', 'recordMany takes an array of events')
+      return inputs.length === 0 ? (await track(async () => []), []) : append(inputs)
+    },
+
+    get(contactId: string): Promise<ConsentRecord | null> {
+      return track(async () => {
+        if (contactIdProblem(contactId)) return null
+        const row = await reader.get<SqlRow>(sql.record, [contactId])
+        return row ? recordFromRow(d, row) : null
+      })
+    },
+
+    getMany(ids: readonly string[]): Promise<Map<string, ConsentRecord>> {
+      return track(async () => {
+        const out = new Map<string, ConsentRecord>()
+        const wanted = [...new Set(ids)].filter((id) => typeof id === 'string')
+        for (const chunk of chunks(wanted, lookupChunkSize)) {
+          const rows = await reader.all<SqlRow>(sql.statesByContact, [d.listParam(chunk)])
+          for (const row of rows) out.set(row.contact_id as string, recordFromRow(d, row))
+        }
+        return out
+      })
+    },
+
+    async *history(contactId: string): AsyncGenerator<ConsentEvent> {
+      if (typeof contactId !== 'string' || contactIdProblem(contactId)) {
+        if (closed) throw new StoreError('closed', 'the store is closed')
+        return
+      }
+      for await (const rows of pages((after) => Promise.resolve(reader.all<SqlRow>(sql.history, [contactId, after])))) {
+        for (const row of rows) yield eventFromRow(d, row)
+      }
+    },
+
+    async *export(range?: { since?: Date; until?: Date }): AsyncGenerator<ConsentEvent> {
+      const { since, until } = checkExportRange(range)
+      const bounds = await track(async () => {
+        const headRow = await reader.get<SqlRow>(sql.headSeq)
+        let lo = 1
+        let hi = headRow ? d.fromInt(headRow.seq) : 0
+        if (since) {
+          const row = await reader.get<SqlRow>(sql.firstSince, [d.toTime(since)])
+          lo = row?.seq === null || row?.seq === undefined ? hi + 1 : d.fromInt(row.seq)
+        }
+        if (until) {
+          const row = await reader.get<SqlRow>(sql.lastBefore, [d.toTime(until)])
+          hi = Math.min(hi, row?.seq === null || row?.seq === undefined ? 0 : d.fromInt(row.seq))
+        }
+        return { lo, hi }
+      })
+      if (bounds.lo > bounds.hi) return
+      const sinceMs = since?.getTime() ?? -Infinity
+      const untilMs = until?.getTime() ?? Infinity
+      for await (const rows of pages((after) => Promise.resolve(reader.all<SqlRow>(sql.page, [Math.max(after, bounds.lo - 1), bounds.hi])))) {
+        for (const row of rows) {
+          const event = eventFromRow(d, row)
+          const t = event.recordedAt.getTime()
+          if (t >= sinceMs && t < untilMs) yield event
+        }
+      }
+    },
+
+    verify(): Promise<VerifyResult> {
+      return track(async () => {
+        const headRow = await reader.get<SqlRow>(sql.headSeq)
+        if (!headRow) throw new StoreError('storage-failed', 'the chain head row is missing')
+        const chainHead = { seq: d.fromInt(headRow.seq), hash: String(headRow.hash) }
+        const walk = new ChainWalk()
+        let after = 0
+        walking: for (;;) {
+          if (closed) throw new StoreError('closed', 'the store is closed')
+          const rows = await reader.all<SqlRow>(sql.page, [after, chainHead.seq])
+          for (const row of rows) {
+            let event: ConsentEvent | { seq: number; unreadable: true }
+            try {
+              event = eventFromRow(d, row)
+            } catch {
+              event = { seq: d.fromInt(row.seq), unreadable: true }
+            }
+            if (!walk.check(event)) break walking
+          }
+          if (rows.length < pageSize) break
+          after = d.fromInt(rows[rows.length - 1]!.seq)
+        }
+        const beyond = await reader.get<SqlRow>(sql.beyondHead)
+        return walk.finish(chainHead, beyond?.beyond === null || beyond?.beyond === undefined ? undefined : d.fromInt(beyond.beyond))
+      })
+    },
+
+    async close(): Promise<void> {
+      if (closed) return
+      closed = true
+      await Promise.allSettled([...inflight])
+      await connection.close()
+    },
+  }
+}

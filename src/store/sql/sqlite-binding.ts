@@ -1,0 +1,100 @@
+import { StoreError } from '../errors.js'
+import { toStoreError } from './base.js'
+import { drive, type SqlConnection, type SqlExecutor } from './executor.js'
+
+/** The part of a better-sqlite3 statement the store uses. */
+export interface SqliteStatementLike {
+  run(...params: unknown[]): unknown
+  get(...params: unknown[]): unknown
+  all(...params: unknown[]): unknown[]
+}
+
+/** The part of a better-sqlite3 `Database` the store uses (so the driver's types are not needed). */
+export interface SqliteDatabaseLike {
+  prepare(sql: string): SqliteStatementLike
+  pragma(source: string, options?: { simple?: boolean }): unknown
+  close(): unknown
+  readonly inTransaction: boolean
+}
+
+/** How SQLite settles each commit: `full` syncs the WAL on every commit (survives power loss), `normal` only at checkpoints (survives crashes). */
+export type SqliteSynchronous = 'full' | 'normal'
+
+/** Maps a better-sqlite3 error to a store error: a lock held too long becomes `busy`. */
+function classify(err: unknown): StoreError {
+  const code = (err as { code?: unknown } | null)?.code
+  if (typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))) {
+    return new StoreError('busy', 'the SQLite database stayed locked by another writer beyond the busy timeout', { cause: err })
+  }
+  return toStoreError(err)
+}
+
+/**
+ * A connection over one better-sqlite3 database: WAL journal, the chosen
+ * synchronous level and busy timeout, cached statements, and write
+ * transactions run synchronously between `BEGIN IMMEDIATE` and `COMMIT`.
+ */
+export function sqliteConnection(
+  db: SqliteDatabaseLike,
+  options: { owned: boolean; synchronous: SqliteSynchronous; busyTimeoutMs: number },
+): SqlConnection {
+  try {
+    db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs)}`)
+    db.pragma('journal_mode = WAL')
+    db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`)
+  } catch (err) {
+    throw classify(err)
+  }
+  const cache = new Map<string, SqliteStatementLike>()
+  const prepare = (sql: string): SqliteStatementLike => {
+    let statement = cache.get(sql)
+    if (!statement) {
+      // Multi-row inserts vary in size; keep the cache bounded.
+      if (cache.size >= 512) cache.clear()
+      statement = db.prepare(sql)
+      cache.set(sql, statement)
+    }
+    return statement
+  }
+  const executor: SqlExecutor = {
+    run: (sql, params = []) => prepare(sql).run(...params),
+    get: <Row>(sql: string, params: readonly unknown[] = []) => prepare(sql).get(...params) as Row | undefined,
+    all: <Row>(sql: string, params: readonly unknown[] = []) => prepare(sql).all(...params) as Row[],
+  }
+  const reader: SqlExecutor = {
+    run: (sql, params) => guard(() => executor.run(sql, params)),
+    get: (sql, params) => guard(() => executor.get(sql, params)),
+    all: (sql, params) => guard(() => executor.all(sql, params)),
+  }
+  return {
+    reader,
+    async transaction(body) {
+      try {
+        prepare('BEGIN IMMEDIATE').run()
+      } catch (err) {
+        throw classify(err)
+      }
+      try {
+        const result = drive(body(executor))
+        if (result instanceof Promise) throw new Error('a SQLite transaction body must not wait on a promise')
+        prepare('COMMIT').run()
+        return result
+      } catch (err) {
+        if (db.inTransaction) prepare('ROLLBACK').run()
+        throw classify(err)
+      }
+    },
+    async close() {
+      cache.clear()
+      if (options.owned) db.close()
+    },
+  }
+}
+
+function guard<T>(work: () => T): T {
+  try {
+    return work()
+  } catch (err) {
+    throw classify(err)
+  }
+}
