@@ -17,7 +17,11 @@ export interface RewrittenBodies {
   html?: string
   text?: string
   amp?: string
-  /** Header fields to set on the message (replacing fields of the same name). */
+  /**
+   * The message's header fields after the rewrite: fields whose value differs
+   * from {@link MessageBodies.headers} are replaced, new ones added, and the
+   * ones that disappeared removed. Unchanged fields are left where they are.
+   */
   headers: Record<string, string>
 }
 
@@ -92,7 +96,7 @@ export async function rewriteMessage(raw: Uint8Array, rewrite: (bodies: MessageB
     if (next === bodies[role]) continue
     edits.push(...encodePart(source, part, next, eol))
   }
-  edits.push(...headerEdits(source, root, result.headers, eol))
+  edits.push(...headerEdits(source, root, bodies.headers, result.headers, eol))
 
   let out = source
   for (const edit of edits.sort((a, b) => b.start - a.start)) out = out.slice(0, edit.start) + edit.text + out.slice(edit.end)
@@ -340,12 +344,26 @@ export function encodeQuotedPrintable(bytes: Uint8Array, eol: string): string {
     .join(eol)
 }
 
-function headerEdits(source: string, root: Part, headers: Record<string, string>, eol: string): { start: number; end: number; text: string }[] {
+function headerEdits(
+  source: string,
+  root: Part,
+  before: Record<string, string>,
+  after: Record<string, string>,
+  eol: string,
+): { start: number; end: number; text: string }[] {
   const edits: { start: number; end: number; text: string }[] = []
+  const lower = (record: Record<string, string>) => new Map(Object.entries(record).map(([k, v]) => [k.toLowerCase(), v]))
+  const old = lower(before)
+  const next = lower(after)
+  const drop = (name: string) => {
+    for (const field of root.headers) if (field.name.toLowerCase() === name) edits.push({ start: field.start, end: field.end, text: '' })
+  }
+  for (const name of old.keys()) if (!next.has(name)) drop(name)
   let added = ''
-  for (const [name, value] of Object.entries(headers)) {
+  for (const [name, value] of Object.entries(after)) {
+    if (old.get(name.toLowerCase()) === value) continue
     if (!/^[!-9;-~]+$/.test(name) || /[\r\n]/.test(value)) throw new MessageFormatError(`Refusing to write header ${JSON.stringify(name)}`)
-    for (const field of root.headers) if (field.name.toLowerCase() === name.toLowerCase()) edits.push({ start: field.start, end: field.end, text: '' })
+    drop(name.toLowerCase())
     added += foldHeader(`${name}: ${value}`, eol) + eol
   }
   if (added) {

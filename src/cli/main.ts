@@ -5,7 +5,9 @@ import { exportCommand } from './commands/export.js'
 import { importCommand } from './commands/import.js'
 import { keygenCommand } from './commands/keygen.js'
 import { reportCommand } from './commands/report.js'
+import { serveCommand } from './commands/serve.js'
 import { tokenCommand } from './commands/token.js'
+import { transformCommand } from './commands/transform.js'
 import { verifyCommand } from './commands/verify.js'
 import type { RunContext } from './context.js'
 import { CliError, EXIT, type ExitCode } from './exit-codes.js'
@@ -74,10 +76,12 @@ export function buildProgram(ctx: RunContext): Command {
     .addHelpText('after', EXIT_HELP)
     .exitOverride()
   keygenCommand(program, ctx)
+  transformCommand(program, ctx)
   importCommand(program, ctx)
   exportCommand(program, ctx)
   verifyCommand(program, ctx)
   reportCommand(program, ctx)
+  serveCommand(program, ctx)
   tokenCommand(program, ctx)
   // Subcommands throw instead of exiting, share the output streams and show the exit codes.
   const configure = (command: Command) => {
