@@ -87,7 +87,7 @@ export function buildProgram(ctx: RunContext): Command {
   const configure = (command: Command) => {
     for (const sub of command.commands) {
       sub.exitOverride().configureOutput(program.configureOutput()).showHelpAfterError('(add --help for usage)')
-      if (sub.commands.length === 0) sub.addHelpText('after', '\nExit codes: 0 done, 2 bad command line, 3 bad input, 4 check failed, 5 store error (see email-tracking-consent --help).')
+      sub.addHelpText('after', '\nExit codes: 0 done, 2 bad command line, 3 bad input, 4 check failed, 5 store error (see email-tracking-consent --help).')
       configure(sub)
     }
   }

@@ -7,8 +7,7 @@ import { loadDriver } from '../store/sql/driver.js'
 import type { PgPoolLike } from '../store/sql/postgres-binding.js'
 import { CliError, EXIT } from './exit-codes.js'
 
-/** The default store: an SQLite file in the working directory. */
-export const DEFAULT_STORE_URL = 'sqlite:./consent.db'
+export { DEFAULT_STORE_URL } from './defaults.js'
 
 /** A store opened from a URL, with what the CLI needs around it. */
 export interface OpenedStore {

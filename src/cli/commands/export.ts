@@ -7,7 +7,7 @@ import { csvCell } from '../csv.js'
 import { CliError, EXIT } from '../exit-codes.js'
 import { count, describeFsError, parseDateOption } from '../io.js'
 import { progress } from '../progress.js'
-import { openStore } from '../store-url.js'
+import { openStore } from '../lazy.js'
 import { storeOption } from './store-option.js'
 
 /** Columns of the CSV export, in order. */

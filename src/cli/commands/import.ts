@@ -6,7 +6,7 @@ import { CliError, EXIT } from '../exit-codes.js'
 import { count, describeFsError } from '../io.js'
 import { readLayout, rowToEvent, type ImportLayout, type RowProblem } from '../import-rows.js'
 import { progress } from '../progress.js'
-import { openStore } from '../store-url.js'
+import { openStore } from '../lazy.js'
 import { storeOption } from './store-option.js'
 
 const SHOWN_PROBLEMS = 20

@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs'
 import { Option, type Command } from 'commander'
 import { CliError, EXIT } from '../exit-codes.js'
 import { readInput, writeOutput } from '../io.js'
-import { generateKey, newKid, parseKeyFile } from '../keys.js'
 import type { RunContext } from '../context.js'
 
 interface KeygenOptions {
@@ -29,6 +28,7 @@ export function keygenCommand(program: Command, ctx: RunContext): void {
     .option('--rotate', 'with --out: put the new key first in an existing key file, keeping the old ones')
     .addHelpText('after', '\nExamples:\n  $ email-tracking-consent keygen -o keys.json\n  $ email-tracking-consent keygen --alg EdDSA\n  $ email-tracking-consent keygen --rotate -o keys.json')
     .action(async (options: KeygenOptions) => {
+      const { generateKey, newKid, parseKeyFile } = await import('../keys.js')
       const kid = options.kid ?? newKid()
       if (!/^[\w.-]{1,64}$/.test(kid)) throw new CliError('--kid must be 1-64 letters, digits, dot, dash or underscore', EXIT.usage)
       const key = await generateKey(options.alg, kid)

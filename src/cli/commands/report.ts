@@ -2,9 +2,7 @@ import type { Command } from 'commander'
 import type { RunContext } from '../context.js'
 import { EXIT } from '../exit-codes.js'
 import { parseDateOption, writeOutput } from '../io.js'
-import { collectAuditData } from '../report/collect.js'
-import { renderAuditReport } from '../report/render.js'
-import { openStore } from '../store-url.js'
+import { openStore } from '../lazy.js'
 import { storeOption } from './store-option.js'
 
 /** `report -o audit.html`: the self-contained audit report. */
@@ -21,6 +19,8 @@ export function reportCommand(program: Command, ctx: RunContext): void {
     .requiredOption('-o, --out <file>', 'the HTML file to write, e.g. audit.html')
     .option('--now <date>', 'date of the report (for the decision figures); default: now')
     .action(async (options: { store: string; out: string; now?: string }) => {
+      const { collectAuditData } = await import('../report/collect.js')
+      const { renderAuditReport } = await import('../report/render.js')
       const opened = await openStore(options.store, ctx.io.cwd, { mustExist: true })
       try {
         const now = options.now ? parseDateOption(options.now, '--now') : new Date()

@@ -1,13 +1,11 @@
 import { createServer } from 'node:http'
 import { once } from 'node:events'
 import { Option, type Command } from 'commander'
-import { createHandler } from '../../http/create-handler.js'
-import { toNodeListener } from '../../http/node.js'
 import { personalUrl } from '../../lib/routes.js'
 import type { RunContext } from '../context.js'
 import { CliError, EXIT } from '../exit-codes.js'
-import { loadKeys } from '../keys.js'
-import { openStore } from '../store-url.js'
+import { loadKeys } from '../lazy.js'
+import { openStore } from '../lazy.js'
 import { storeOption } from './store-option.js'
 
 interface ServeOptions {
@@ -49,6 +47,8 @@ export function serveCommand(program: Command, ctx: RunContext): void {
       const minDelayMs = Number(options.minDelay)
       if (!Number.isInteger(minDelayMs) || minDelayMs < 0) throw new CliError('--min-delay must be a non-negative integer of milliseconds', EXIT.usage)
       const { tokens } = await loadKeys(options.keys, io)
+      const { createHandler } = await import('../../http/create-handler.js')
+      const { toNodeListener } = await import('../../http/node.js')
       const opened = await openStore(options.store, io.cwd)
       const basePath = options.basePath === '/' ? '' : options.basePath.replace(/\/+$/, '')
       let handler

@@ -1,5 +1,5 @@
 import { Option } from 'commander'
-import { DEFAULT_STORE_URL } from '../store-url.js'
+import { DEFAULT_STORE_URL } from '../defaults.js'
 
 /** `--store <url>`, defaulting to $ETC_STORE then sqlite:./consent.db. */
 export function storeOption(): Option {

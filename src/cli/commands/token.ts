@@ -1,13 +1,14 @@
 import { Option, type Command } from 'commander'
 import { decodeBase64url } from '../../lib/base64url.js'
-import { TOKEN_PURPOSES } from '../../tokens/create.js'
+import { ROUTE_SEGMENT } from '../../lib/routes.js'
 import { TokenError } from '../../tokens/errors.js'
 import type { TokenClaims, TokenPurpose } from '../../tokens/types.js'
 import type { RunContext } from '../context.js'
 import { CliError, EXIT } from '../exit-codes.js'
-import { loadKeys } from '../keys.js'
+import { loadKeys } from '../lazy.js'
 
 const AUDIENCE_PREFIX = 'etc:'
+const TOKEN_PURPOSES = Object.keys(ROUTE_SEGMENT) as TokenPurpose[]
 
 /** Header and payload of a token, decoded without any check. */
 export function decodeToken(token: string): { header: Record<string, unknown>; payload: Record<string, unknown> } {

@@ -2,13 +2,13 @@ import { extname } from 'node:path'
 import { Option, type Command } from 'commander'
 import { CATEGORIES } from '../../policy/validate.js'
 import type { Category, ConsentRecord } from '../../policy/types.js'
-import { transform, type TransformResult } from '../../transform.js'
+import type { TransformResult } from '../../transform.js'
 import type { RunContext } from '../context.js'
 import { rewriteMessage, MessageFormatError } from '../eml.js'
 import { CliError, EXIT } from '../exit-codes.js'
 import { parseDateOption, readInput, writeOutput } from '../io.js'
-import { loadKeys } from '../keys.js'
-import { openStore } from '../store-url.js'
+import { loadKeys } from '../lazy.js'
+import { openStore } from '../lazy.js'
 import { storeOption } from './store-option.js'
 
 /** Default base URL of the endpoints: where `serve` listens by default. */
@@ -125,6 +125,7 @@ export function transformCommand(program: Command, ctx: RunContext): void {
     .action(async (file: string, options: TransformCommandOptions) => {
       const { io } = ctx
       const { tokens } = await loadKeys(options.keys, io)
+      const { transform } = await import('../../transform.js')
       const content = await readInput(file)
       const now = options.now ? parseDateOption(options.now, '--now') : undefined
       let consent: ConsentRecord | null

@@ -4,7 +4,7 @@ import type { ConsentStore } from '../../store/types.js'
 import type { RunContext } from '../context.js'
 import { EXIT } from '../exit-codes.js'
 import { count } from '../io.js'
-import { openStore } from '../store-url.js'
+import { openStore } from '../lazy.js'
 import { storeOption } from './store-option.js'
 
 /** What each break reason means, for people. */
