@@ -228,15 +228,15 @@ function splitMultipart(source: string, start: number, end: number, boundary: st
     pos = lineEnd + eol.length
   }
   const parts: Part[] = []
-  for (let i = 0; i < lines.length - 1; i++) {
+  for (let i = 0; i < lines.length; i++) {
     const open = lines[i]!
     if (open.close) break
-    const next = lines[i + 1]!
-    // The EOL before a delimiter belongs to the delimiter.
-    const partEnd = Math.max(open.after, next.at - eol.length)
+    const next = lines[i + 1]
+    // The EOL before a delimiter belongs to the delimiter; a truncated message's last part runs to the end.
+    const partEnd = next ? Math.max(open.after, next.at - eol.length) : end
     const part = parsePart(source, open.after, partEnd, eol, depth + 1)
     part.delimiterStart = open.at
-    part.removeEnd = next.at
+    part.removeEnd = next ? next.at : end
     parts.push(part)
   }
   return parts
@@ -291,9 +291,6 @@ function encodePart(source: string, part: Part, text: string, eol: string): { st
   if (encoding === 'base64') body = (bytes.toString('base64').match(/.{1,76}/g) ?? []).join(eol)
   else if (encoding === 'quoted-printable') body = encodeQuotedPrintable(bytes, eol)
   else body = bytes.toString('latin1')
-  // Keep the part's trailing EOL convention: a body that ended with a line break still does.
-  const original = source.slice(part.bodyStart, part.end)
-  if (original.endsWith(eol) && !body.endsWith(eol)) body += eol
 
   const edits = [{ start: part.bodyStart, end: part.end, text: body }]
   const charset = charsetOf(part)
