@@ -1,6 +1,6 @@
 import { extname } from 'node:path'
 import { Option, type Command } from 'commander'
-import { CATEGORIES } from '../../policy/validate.js'
+import { CATEGORIES, validateRecord } from '../../policy/validate.js'
 import type { Category, ConsentRecord } from '../../policy/types.js'
 import type { TransformResult } from '../../transform.js'
 import type { RunContext } from '../context.js'
@@ -55,6 +55,12 @@ export function parseContactJson(text: string): ConsentRecord {
       record[purpose] = { ...state, at: toDate((state as { at: unknown }).at, `${purpose}.at`) }
   }
   if (typeof record.contactId !== 'string' || record.contactId === '') throw new CliError('--contact JSON needs a contactId', EXIT.invalidInput)
+  // transform() would fail closed on a bad record; on the command line it is a typo to report.
+  try {
+    validateRecord(record as unknown as ConsentRecord)
+  } catch (err) {
+    throw new CliError(`--contact: ${(err as Error).message}`, EXIT.invalidInput, { cause: err })
+  }
   return record as unknown as ConsentRecord
 }
 

@@ -48,8 +48,8 @@ figure{background:#fff;border:1px solid #e2e8f0;border-radius:8px;margin:8px 0;p
 .share-row{display:flex;align-items:center;gap:12px;margin:6px 0}.share-row span{width:60px}
 .swatch{display:inline-block;width:10px;height:10px;margin-right:4px}
 code{background:#f1f5f9;padding:1px 4px;border-radius:4px;word-break:break-all}
-.empty{color:#64748b;font-style:italic}
-footer{margin-top:40px;color:#64748b;font-size:.9rem}
+.empty{color:#475569;font-style:italic}
+footer{margin-top:40px;color:#475569;font-size:.9rem}
 `
 
 /** The self-contained audit report: one HTML file, inline CSS and SVG, no script, nothing fetched. */
