@@ -1,4 +1,4 @@
-import { consentEventHash } from './chain.js'
+import { consentEventHash, type HashText } from './chain.js'
 import { StoreError } from './errors.js'
 import { foldEvent, type ContactState } from './fold.js'
 import type { ConsentEvent } from './types.js'
@@ -35,6 +35,8 @@ export interface AppendContext {
   states: ReadonlyMap<string, ContactState>
   /** Makes an id for an input without one. */
   newId: () => string
+  /** SHA-256 to chain with (default: the portable one). */
+  hashText?: HashText
 }
 
 /**
@@ -80,7 +82,7 @@ export function planAppend(ctx: AppendContext): AppendPlan {
       hash: '',
     }
     if (input.noticeVersion !== undefined) event.noticeVersion = input.noticeVersion
-    event.hash = consentEventHash(event)
+    event.hash = consentEventHash(event, ctx.hashText)
     hash = event.hash
     seen.set(event.id, event)
     results.push(event)

@@ -1,4 +1,4 @@
-import { sha256Hex } from '../lib/sha256.js'
+import { sha256 } from '../lib/sha256.js'
 import type { ConsentEvent } from './types.js'
 
 /** `prevHash` of the first event: 64 zeros. */
@@ -37,10 +37,25 @@ export function canonicalEvent(event: Omit<ConsentEvent, 'hash' | 'prevHash'>): 
   ])
 }
 
+/** Lowercase hex SHA-256 of a string's UTF-8 bytes. */
+export type HashText = (text: string) => string
+
+/** The portable SHA-256 (plain JS, any runtime). */
+export const portableSha256: HashText = (text) => {
+  const digest = sha256(text)
+  let hex = ''
+  for (let i = 0; i < digest.length; i++) hex += HEX[digest[i]!]
+  return hex
+}
+
+// Byte-to-hex table: the chain hashes every event, so this is on the write path.
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
+
 /**
  * The chain hash of an event: lowercase hex SHA-256 of the UTF-8 bytes of
  * `prevHash + "\n" + canonicalEvent(event)`. Anyone can recompute it from an
- * export to check the file independently of this library.
+ * export to check the file independently of this library. `hashText` lets a
+ * Node adapter use `node:crypto` for the same digest.
  *
  * @example
  * ```ts
@@ -50,6 +65,6 @@ export function canonicalEvent(event: Omit<ConsentEvent, 'hash' | 'prevHash'>): 
  * }
  * ```
  */
-export function consentEventHash(event: Omit<ConsentEvent, 'hash'>): string {
-  return sha256Hex(event.prevHash + '\n' + canonicalEvent(event))
+export function consentEventHash(event: Omit<ConsentEvent, 'hash'>, hashText: HashText = portableSha256): string {
+  return hashText(event.prevHash + '\n' + canonicalEvent(event))
 }

@@ -1,6 +1,7 @@
 import { StoreError } from './errors.js'
 import { createSqlStore, type SqlStoreOptions } from './sql/base.js'
 import { loadDriver } from './sql/driver.js'
+import { nodeSha256 } from './sql/node-hash.js'
 import { postgresConnection, type PgPoolLike } from './sql/postgres-binding.js'
 import { checkSchemaName, postgresDialect } from './sql/postgres-dialect.js'
 import type { ConsentStore } from './types.js'
@@ -50,10 +51,10 @@ export function createPostgresStore(options: PostgresStoreOptions): ConsentStore
     const owned = new Pool({ connectionString: pool, max: poolSize })
     // An idle client dropped by the server is discarded by the pool; without a listener it would crash the process.
     owned.on('error', () => {})
-    return createSqlStore(postgresConnection(owned, { owned: true }), dialect, options)
+    return createSqlStore(postgresConnection(owned, { owned: true }), dialect, { ...options, hashText: nodeSha256 })
   }
   if (!pool || typeof pool.connect !== 'function' || typeof pool.query !== 'function') {
     throw new StoreError('invalid-option', 'pool must be a pg Pool or a connection string')
   }
-  return createSqlStore(postgresConnection(pool, { owned: false }), dialect, options)
+  return createSqlStore(postgresConnection(pool, { owned: false }), dialect, { ...options, hashText: nodeSha256 })
 }

@@ -1,5 +1,6 @@
 import { createSqlStore, type SqlStoreOptions } from './sql/base.js'
 import { loadDriver } from './sql/driver.js'
+import { nodeSha256 } from './sql/node-hash.js'
 import { sqliteConnection, type SqliteDatabaseLike, type SqliteSynchronous } from './sql/sqlite-binding.js'
 import { sqliteDialect } from './sql/sqlite-dialect.js'
 import { StoreError } from './errors.js'
@@ -61,7 +62,7 @@ export function createSqliteStore(options: SqliteStoreOptions): ConsentStore {
     throw new StoreError('invalid-option', 'database must be a better-sqlite3 Database or a file path')
   }
   try {
-    return createSqlStore(sqliteConnection(db, { owned, synchronous, busyTimeoutMs }), sqliteDialect, options)
+    return createSqlStore(sqliteConnection(db, { owned, synchronous, busyTimeoutMs }), sqliteDialect, { ...options, hashText: nodeSha256 })
   } catch (err) {
     if (owned) db.close()
     throw err

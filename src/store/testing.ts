@@ -355,6 +355,19 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
     expect((await store.verify()).ok).toBe(true)
   })
 
+  define('idempotency', 'a conflicting id among concurrent writes fails alone', async (store) => {
+    const outcomes = await Promise.allSettled([
+      store.record(event('c-1', 'grant', 1, { id: 'dup' })),
+      store.record(event('c-2', 'grant', 1)),
+      store.record(event('c-1', 'deny', 1, { id: 'dup' })),
+      store.record(event('c-3', 'grant', 1)),
+    ])
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled'])
+    expect(await errorCode(Promise.reject((outcomes[2] as PromiseRejectedResult).reason))).toBe('idempotency-conflict')
+    expect((await collect(store.export())).map((e) => e.contactId)).toEqual(['c-1', 'c-2', 'c-3'])
+    expect((await store.verify()).ok).toBe(true)
+  })
+
   // ---- validation -----------------------------------------------------------
   const now = Date.now()
   const good = (): ConsentEventInput => ({ contactId: 'c-1', type: 'grant', at: new Date(now - DAY), source: 'form' })

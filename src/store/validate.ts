@@ -48,7 +48,7 @@ export const STORE_LIMITS = Object.freeze({
 /** Default tolerance for an `at` ahead of the store's clock: 5 minutes. */
 export const DEFAULT_MAX_FUTURE_SKEW_MS = 5 * 60 * 1000
 
-/** An input after validation: purposes deduplicated in canonical order, evidence keys sorted, dates copied. */
+/** An input after validation: purposes deduplicated in canonical order, evidence and dates copied. */
 export interface NormalizedEvent {
   id?: string
   contactId: string
@@ -204,7 +204,7 @@ function normalizeEvidence(evidence: unknown, where: string): Evidence {
     if (value.length * 3 > STORE_LIMITS.evidenceValueBytes && encoder.encode(value).length > STORE_LIMITS.evidenceValueBytes) {
       fail('evidence-too-large', `evidence.${key} is larger than ${STORE_LIMITS.evidenceValueBytes} bytes`, where)
     }
-    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true })
+    out[key] = value
   }
   return out
 }

@@ -1,4 +1,4 @@
-import { consentEventHash, GENESIS_HASH } from './chain.js'
+import { consentEventHash, GENESIS_HASH, type HashText } from './chain.js'
 import type { ConsentEvent, VerifyResult } from './types.js'
 import { CONSENT_EVENT_TYPES, CONSENT_SOURCES } from './validate.js'
 
@@ -41,6 +41,9 @@ export class ChainWalk {
   private checkedRows = 0
   private bad: { firstBadSeq: number; reason: string } | undefined
 
+  /** `hashText`: the SHA-256 to check with (default: the portable one). */
+  constructor(private readonly hashText?: HashText) {}
+
   /** Feeds the next row; returns `false` once the chain is broken (stop reading). */
   check(row: VerifiedRow): boolean {
     if (this.bad) return false
@@ -50,7 +53,7 @@ export class ChainWalk {
       this.bad = { firstBadSeq: row.seq, reason: 'bad-row' }
     } else if (row.prevHash !== this.prevHash) {
       this.bad = { firstBadSeq: row.seq, reason: 'prev-hash-mismatch' }
-    } else if (consentEventHash(row) !== row.hash) {
+    } else if (consentEventHash(row, this.hashText) !== row.hash) {
       this.bad = { firstBadSeq: row.seq, reason: 'hash-mismatch' }
     } else {
       this.prevHash = row.hash

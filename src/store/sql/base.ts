@@ -1,10 +1,11 @@
 import type { ConsentRecord, ConsentStatus, Purpose, PurposeState } from '../../policy/types.js'
 import { contactIds, givenIds, planAppend, randomEventId, type ChainHead } from '../append.js'
+import type { HashText } from '../chain.js'
 import { StoreError } from '../errors.js'
 import type { ContactState } from '../fold.js'
 import { checkExportRange, cloneEvent } from '../shared.js'
 import type { ConsentEvent, ConsentEventInput, ConsentEventType, ConsentSource, ConsentStore, Evidence, VerifyResult } from '../types.js'
-import { CONSENT_EVENT_TYPES, CONSENT_SOURCES, contactIdProblem, DEFAULT_MAX_FUTURE_SKEW_MS, normalizeEvent } from '../validate.js'
+import { CONSENT_EVENT_TYPES, CONSENT_SOURCES, contactIdProblem, DEFAULT_MAX_FUTURE_SKEW_MS, normalizeEvent, type NormalizedEvent } from '../validate.js'
 import { ChainWalk } from '../verify.js'
 import type { SqlDialect } from './dialect.js'
 import { step, type SqlConnection, type SqlExecutor, type SqlRow, type Steps } from './executor.js'
@@ -17,6 +18,14 @@ export interface SqlStoreOptions {
   pageSize?: number
   /** Contact ids per query in `getMany()`. Default 5,000. */
   lookupChunkSize?: number
+  /** `getMany()` queries in flight at once when ids span several chunks. Default 4 on Postgres, 1 on SQLite. */
+  lookupConcurrency?: number
+  /**
+   * Concurrent `record()` calls are written together, up to this many events
+   * per transaction (one commit, one lock); each call still resolves only
+   * after its events are committed. Default 1,000.
+   */
+  maxEventsPerTransaction?: number
 }
 
 /** Latest schema version the SQL adapters know. */
@@ -38,6 +47,19 @@ export const EVENT_COLUMNS = [
   'hash',
 ] as const
 
+/** Columns `get` and `getMany` read: what a {@link ConsentRecord} holds. */
+export const LOOKUP_COLUMNS = [
+  'contact_id',
+  'opens_status',
+  'opens_at',
+  'clicks_status',
+  'clicks_at',
+  'collected_at',
+  'informed_at',
+  'last_request_at',
+  'subscribed',
+] as const
+
 /** Columns of the materialized records, in insert order. */
 export const RECORD_COLUMNS = [
   'contact_id',
@@ -53,7 +75,7 @@ export const RECORD_COLUMNS = [
   'last_seq',
 ] as const
 
-const ROWS_PER_INSERT = 500
+const ROWS_PER_INSERT = 100
 const TYPES = new Set<string>(CONSENT_EVENT_TYPES)
 const SOURCES = new Set<string>(CONSENT_SOURCES)
 const STATUSES = new Set<string>(['granted', 'denied', 'withdrawn', 'unknown'])
@@ -206,10 +228,13 @@ export function* migrate(d: SqlDialect, tx: SqlExecutor): Steps<number> {
  * connection gives reads and serialized write transactions; every query is
  * written here once.
  */
-export function createSqlStore(connection: SqlConnection, d: SqlDialect, options: SqlStoreOptions = {}): ConsentStore {
+export function createSqlStore(connection: SqlConnection, d: SqlDialect, options: SqlStoreOptions & { hashText?: HashText } = {}): ConsentStore {
+  const hashText = options.hashText
   const maxFutureSkewMs = options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS
   const pageSize = positiveInteger(options.pageSize, 1000, 'pageSize')
   const lookupChunkSize = positiveInteger(options.lookupChunkSize, 5000, 'lookupChunkSize')
+  const lookupConcurrency = positiveInteger(options.lookupConcurrency, d.name === 'postgres' ? 4 : 1, 'lookupConcurrency')
+  const maxEventsPerTransaction = positiveInteger(options.maxEventsPerTransaction, 1000, 'maxEventsPerTransaction')
   const reader = connection.reader
   const events = d.table('events')
   const records = d.table('records')
@@ -220,10 +245,11 @@ export function createSqlStore(connection: SqlConnection, d: SqlDialect, options
   const eventList = EVENT_COLUMNS.join(', ')
   const sql = {
     head: `SELECT seq, hash, recorded_at${d.clock ? `, ${d.clock} AS now` : ''} FROM ${head} WHERE singleton = 1${d.lockHead}`,
-    eventsById: `SELECT ${eventList} FROM ${events} WHERE ${d.inList('id', 1)}`,
-    statesByContact: `SELECT ${recordList} FROM ${records} WHERE ${d.inList('contact_id', 1)}`,
+    eventsById: d.selectByKeys(events, EVENT_COLUMNS, 'id'),
+    statesByContact: d.selectByKeys(records, RECORD_COLUMNS, 'contact_id'),
+    recordsByContact: d.selectByKeys(records, LOOKUP_COLUMNS, 'contact_id'),
     setHead: `UPDATE ${head} SET seq = ${p(1)}, hash = ${p(2)}, recorded_at = ${p(3)} WHERE singleton = 1`,
-    record: `SELECT ${recordList} FROM ${records} WHERE contact_id = ${p(1)}`,
+    record: `SELECT ${LOOKUP_COLUMNS.join(', ')} FROM ${records} WHERE contact_id = ${p(1)}`,
     history: `SELECT ${eventList} FROM ${events} WHERE contact_id = ${p(1)} AND seq > ${p(2)} ORDER BY seq LIMIT ${pageSize}`,
     headSeq: `SELECT seq, hash FROM ${head} WHERE singleton = 1`,
     firstSince: `SELECT min(seq) AS seq FROM ${events} WHERE recorded_at >= ${p(1)}`,
@@ -232,18 +258,37 @@ export function createSqlStore(connection: SqlConnection, d: SqlDialect, options
     beyondHead: `SELECT (SELECT min(seq) FROM ${events} WHERE seq > h.seq) AS beyond FROM ${head} h WHERE h.singleton = 1`,
   }
   const insertSql = new Map<string, string>()
-  const multiRowInsert = (table: string, columns: readonly string[], rows: number, tail = ''): string => {
-    const key = `${table}:${rows}`
+  // `offset` shifts the placeholders, for statements combined into one.
+  const multiRowInsert = (table: string, columns: readonly string[], rows: number, tail = '', offset = 0): string => {
+    const key = `${table}:${rows}:${offset}`
     let text = insertSql.get(key)
     if (!text) {
       const values: string[] = []
-      for (let r = 0; r < rows; r++) values.push(`(${columns.map((_, c) => p(r * columns.length + c + 1)).join(', ')})`)
+      for (let r = 0; r < rows; r++) values.push(`(${columns.map((_, c) => p(offset + r * columns.length + c + 1)).join(', ')})`)
       text = `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${values.join(', ')}${tail}`
       insertSql.set(key, text)
     }
     return text
   }
   const upsertTail = d.upsert('contact_id', RECORD_COLUMNS)
+  const combinedSql = new Map<string, string>()
+  /** Events, records and chain head in one statement: one round trip instead of three where the dialect allows it. */
+  const combinedWrite = (combine: (statements: readonly string[]) => string, eventRows: number, recordRows: number): string => {
+    const key = `${eventRows}:${recordRows}`
+    let text = combinedSql.get(key)
+    if (!text) {
+      const eventParamsCount = eventRows * EVENT_COLUMNS.length
+      const recordParamsCount = recordRows * RECORD_COLUMNS.length
+      const at = eventParamsCount + recordParamsCount
+      text = combine([
+        multiRowInsert(events, EVENT_COLUMNS, eventRows),
+        multiRowInsert(records, RECORD_COLUMNS, recordRows, upsertTail, eventParamsCount),
+        `UPDATE ${head} SET seq = ${p(at + 1)}, hash = ${p(at + 2)}, recorded_at = ${p(at + 3)} WHERE singleton = 1`,
+      ])
+      combinedSql.set(key, text)
+    }
+    return text
+  }
 
   let closed = false
   let ready: Promise<void> | undefined
@@ -276,16 +321,29 @@ export function createSqlStore(connection: SqlConnection, d: SqlDialect, options
     return run
   }
 
-  function* appendBody(tx: SqlExecutor, batch: ReturnType<typeof normalizeEvent>[]): Steps<ConsentEvent[]> {
+  /** One `record()` or `recordMany()` call waiting for the writer. */
+  interface WriteJob {
+    events: NormalizedEvent[]
+    resolve: (events: ConsentEvent[]) => void
+    reject: (err: unknown) => void
+  }
+
+  /**
+   * Writes several jobs in one transaction (one commit, one chain-head lock).
+   * Each job is planned on top of the previous ones and stays all or nothing:
+   * a job whose id conflicts fails alone.
+   */
+  function* appendJobs(tx: SqlExecutor, jobs: readonly WriteJob[]): Steps<(ConsentEvent[] | StoreError)[]> {
     const headRow = yield* step(tx.get<SqlRow>(sql.head))
     if (!headRow) throw new StoreError('storage-failed', 'the chain head row is missing')
-    const chainHead: ChainHead = { seq: d.fromInt(headRow.seq), hash: String(headRow.hash) }
+    let chainHead: ChainHead = { seq: d.fromInt(headRow.seq), hash: String(headRow.hash) }
     if (headRow.recorded_at !== null) chainHead.recordedAt = d.fromTime(headRow.recorded_at)
     // Read under the write lock, so recordedAt follows commit order.
     const now = headRow.now === undefined ? new Date() : d.fromTime(headRow.now)
+    const all = jobs.flatMap((job) => job.events)
 
     const existing = new Map<string, ConsentEvent>()
-    for (const ids of chunks(givenIds(batch), lookupChunkSize)) {
+    for (const ids of chunks(givenIds(all), lookupChunkSize)) {
       const rows = yield* step(tx.all<SqlRow>(sql.eventsById, [d.listParam(ids)]))
       for (const row of rows) {
         const event = eventFromRow(d, row)
@@ -293,37 +351,100 @@ export function createSqlStore(connection: SqlConnection, d: SqlDialect, options
       }
     }
     const states = new Map<string, ContactState>()
-    for (const ids of chunks(contactIds(batch), lookupChunkSize)) {
+    for (const ids of chunks(contactIds(all), lookupChunkSize)) {
       const rows = yield* step(tx.all<SqlRow>(sql.statesByContact, [d.listParam(ids)]))
       for (const row of rows) states.set(row.contact_id as string, stateFromRow(d, row))
     }
 
-    const plan = planAppend({ head: chainHead, now, events: batch, existing, states, newId: randomEventId })
-    if (plan.inserted.length === 0) return plan.results
+    const inserted: ConsentEvent[] = []
+    const changed = new Map<string, ContactState>()
+    const outcomes = jobs.map((job) => {
+      try {
+        const plan = planAppend({ head: chainHead, now, events: job.events, existing, states, newId: randomEventId, hashText })
+        chainHead = plan.head
+        for (const event of plan.inserted) {
+          inserted.push(event)
+          existing.set(event.id, event)
+        }
+        for (const [contactId, state] of plan.states) {
+          states.set(contactId, state)
+          changed.set(contactId, state)
+        }
+        return plan.results
+      } catch (err) {
+        if (err instanceof StoreError && err.code === 'idempotency-conflict') return err
+        throw err
+      }
+    })
+    if (inserted.length === 0) return outcomes
 
-    for (const rows of chunks(plan.inserted, ROWS_PER_INSERT)) {
+    const headParams = [chainHead.seq, chainHead.hash, d.toTime(chainHead.recordedAt!)]
+    if (d.combineWrites !== undefined && inserted.length <= ROWS_PER_INSERT && changed.size <= ROWS_PER_INSERT) {
+      const states = [...changed.values()]
+      const params = [...inserted.flatMap((e) => eventParams(d, e)), ...states.flatMap((st) => stateParams(d, st)), ...headParams]
+      yield* step(tx.run(combinedWrite(d.combineWrites, inserted.length, states.length), params))
+      return outcomes
+    }
+    for (const rows of chunks(inserted, ROWS_PER_INSERT)) {
       yield* step(tx.run(multiRowInsert(events, EVENT_COLUMNS, rows.length), rows.flatMap((e) => eventParams(d, e))))
     }
-    for (const rows of chunks([...plan.states.values()], ROWS_PER_INSERT)) {
+    for (const rows of chunks([...changed.values()], ROWS_PER_INSERT)) {
       yield* step(tx.run(multiRowInsert(records, RECORD_COLUMNS, rows.length, upsertTail), rows.flatMap((s) => stateParams(d, s))))
     }
-    yield* step(tx.run(sql.setHead, [plan.head.seq, plan.head.hash, d.toTime(plan.head.recordedAt!)]))
-    return plan.results
+    yield* step(tx.run(sql.setHead, headParams))
+    return outcomes
+  }
+
+  // Writes queue here; one writer loop drains them, many jobs per transaction.
+  let queue: WriteJob[] = []
+  let writing = false
+
+  const writeLoop = async (): Promise<void> => {
+    writing = true
+    try {
+      // Let every write issued in the same tick join the first transaction.
+      await Promise.resolve()
+      while (queue.length > 0) {
+        let size = 0
+        let take = 0
+        while (take < queue.length && (take === 0 || size + queue[take]!.events.length <= maxEventsPerTransaction)) {
+          size += queue[take]!.events.length
+          take++
+        }
+        const jobs = queue.slice(0, take)
+        queue = queue.slice(take)
+        try {
+          const outcomes = await connection.transaction((tx) => appendJobs(tx, jobs))
+          outcomes.forEach((outcome, k) => {
+            if (outcome instanceof StoreError) jobs[k]!.reject(outcome)
+            else jobs[k]!.resolve(outcome.map(cloneEvent))
+          })
+        } catch (err) {
+          const error = toStoreError(err)
+          for (const job of jobs) job.reject(error)
+        }
+      }
+    } finally {
+      writing = false
+    }
   }
 
   const append = (inputs: readonly ConsentEventInput[]): Promise<ConsentEvent[]> => {
     if (closed) return Promise.reject(new StoreError('closed', 'the store is closed'))
-    const now = new Date()
-    let batch: ReturnType<typeof normalizeEvent>[]
+    const now = Date.now()
+    let batch: NormalizedEvent[]
     try {
-      batch = inputs.map((input, i) => normalizeEvent(input, { now: now.getTime(), maxFutureSkewMs }, inputs.length > 1 ? `event ${i}: ` : ''))
+      batch = inputs.map((input, i) => normalizeEvent(input, { now, maxFutureSkewMs }, inputs.length > 1 ? `event ${i}: ` : ''))
     } catch (err) {
       return Promise.reject(err)
     }
-    return track(async () => {
-      const results = await connection.transaction((tx) => appendBody(tx, batch))
-      return results.map(cloneEvent)
-    })
+    return track(
+      () =>
+        new Promise<ConsentEvent[]>((resolve, reject) => {
+          queue.push({ events: batch, resolve, reject })
+          if (!writing) void writeLoop()
+        }),
+    )
   }
 
   async function* pages(next: (after: number) => Promise<SqlRow[]>): AsyncGenerator<SqlRow[]> {
@@ -359,10 +480,15 @@ export function createSqlStore(connection: SqlConnection, d: SqlDialect, options
       return track(async () => {
         const out = new Map<string, ConsentRecord>()
         const wanted = [...new Set(ids)].filter((id) => typeof id === 'string')
-        for (const chunk of chunks(wanted, lookupChunkSize)) {
-          const rows = await reader.all<SqlRow>(sql.statesByContact, [d.listParam(chunk)])
-          for (const row of rows) out.set(row.contact_id as string, recordFromRow(d, row))
+        const pending = chunks(wanted, lookupChunkSize)
+        // A few chunks in flight let the server work while rows of the previous chunk are read.
+        const lookupWorker = async (): Promise<void> => {
+          for (let chunk = pending.shift(); chunk; chunk = pending.shift()) {
+            const rows = await reader.all<SqlRow>(sql.recordsByContact, [d.listParam(chunk)])
+            for (const row of rows) out.set(row.contact_id as string, recordFromRow(d, row))
+          }
         }
+        await Promise.all(Array.from({ length: Math.min(lookupConcurrency, pending.length) }, lookupWorker))
         return out
       })
     },
@@ -410,7 +536,7 @@ export function createSqlStore(connection: SqlConnection, d: SqlDialect, options
         const headRow = await reader.get<SqlRow>(sql.headSeq)
         if (!headRow) throw new StoreError('storage-failed', 'the chain head row is missing')
         const chainHead = { seq: d.fromInt(headRow.seq), hash: String(headRow.hash) }
-        const walk = new ChainWalk()
+        const walk = new ChainWalk(hashText)
         let after = 0
         walking: for (;;) {
           if (closed) throw new StoreError('closed', 'the store is closed')

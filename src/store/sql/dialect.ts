@@ -18,9 +18,12 @@ export interface SqlDialect {
   readonly name: 'sqlite' | 'postgres'
   /** Placeholder of the `n`-th parameter (1-based). */
   placeholder(n: number): string
-  /** Condition "`column` is one of the strings bound at parameter `n`". */
-  inList(column: string, n: number): string
-  /** The parameter value {@link SqlDialect.inList} expects for `values`. */
+  /**
+   * `SELECT columns FROM table` restricted to rows whose `key` is one of the
+   * distinct strings bound as the one parameter, in a single statement.
+   */
+  selectByKeys(table: string, columns: readonly string[], key: string): string
+  /** The parameter value {@link SqlDialect.selectByKeys} expects for `values`. */
   listParam(values: readonly string[]): unknown
   /** Qualified name of one of the store's tables. */
   table(name: TableName): string
@@ -36,6 +39,12 @@ export interface SqlDialect {
   fromBool(value: unknown): boolean
   /** An integer column value (Postgres returns int8 as a string). */
   fromInt(value: unknown): number
+  /**
+   * Joins write statements (with consecutive placeholders) into one, where the
+   * database allows it (Postgres data-modifying CTEs); `undefined` runs them
+   * one by one.
+   */
+  readonly combineWrites: ((statements: readonly string[]) => string) | undefined
   /** Appended to the chain-head read inside a write transaction to lock the row (`FOR UPDATE`). */
   readonly lockHead: string
   /** SQL expression of the database clock for `recordedAt`, or `undefined` to use the process clock. */

@@ -42,14 +42,27 @@ export function postgresConnection(pool: PgPoolLike, options: { owned: boolean }
         throw toStoreError(err)
       }
       let broken = false
+      let begun = false
+      // BEGIN rides along with the first statement when it has no parameters (simple protocol, one round trip).
+      const beginning = {
+        query: async (text: string, values?: unknown[]): Promise<PgResultLike> => {
+          if (begun) return client.query(text, values)
+          begun = true
+          if (values && values.length > 0) {
+            await client.query('BEGIN')
+            return client.query(text, values)
+          }
+          const results = (await client.query(`BEGIN; ${text}`)) as unknown as PgResultLike[]
+          return results[1]!
+        },
+      }
       try {
-        await client.query('BEGIN')
-        const result = await drive(body(executorOf(client)))
-        await client.query('COMMIT')
+        const result = await drive(body(executorOf(beginning)))
+        if (begun) await client.query('COMMIT')
         return result
       } catch (err) {
         // A client whose rollback fails is dropped rather than returned to the pool mid-transaction.
-        await client.query('ROLLBACK').catch(() => {
+        if (begun) await client.query('ROLLBACK').catch(() => {
           broken = true
         })
         throw toStoreError(err)

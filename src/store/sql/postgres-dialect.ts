@@ -25,7 +25,7 @@ export function postgresDialect(schema: string): SqlDialect {
   return {
     name: 'postgres',
     placeholder: (n) => `$${n}`,
-    inList: (column, n) => `${column} = ANY($${n}::text[])`,
+    selectByKeys: (table, columns, key) => `SELECT ${columns.join(', ')} FROM ${table} WHERE ${key} = ANY($1::text[])`,
     listParam: (values) => values,
     table: t,
     upsert: onConflictUpdate,
@@ -34,6 +34,12 @@ export function postgresDialect(schema: string): SqlDialect {
     toBool: (value) => value,
     fromBool: (value) => value === true,
     fromInt: (value) => (typeof value === 'number' ? value : Number(value)),
+    // Each round trip holds the chain-head lock longer, so the writes go as one statement.
+    combineWrites: (statements) =>
+      `WITH ${statements
+        .slice(0, -1)
+        .map((statement, i) => `w${i} AS (${statement})`)
+        .join(', ')} ${statements[statements.length - 1]}`,
     lockHead: ' FOR UPDATE',
     // The database clock keeps recordedAt consistent across app servers.
     clock: 'clock_timestamp()',

@@ -12,7 +12,9 @@ const guard = [
 export const sqliteDialect: SqlDialect = {
   name: 'sqlite',
   placeholder: () => '?',
-  inList: (column) => `${column} IN (SELECT value FROM json_each(?))`,
+  // Driving the join from json_each makes one primary-key probe per id (an IN list would first sort them).
+  selectByKeys: (table, columns, key) =>
+    `SELECT ${columns.map((c) => `t.${c}`).join(', ')} FROM json_each(?) AS j CROSS JOIN ${table} AS t ON t.${key} = j.value`,
   listParam: (values) => JSON.stringify(values),
   table: (name) => TABLES[name],
   upsert: onConflictUpdate,
@@ -21,6 +23,8 @@ export const sqliteDialect: SqlDialect = {
   toBool: (value) => (value ? 1 : 0),
   fromBool: (value) => value === 1,
   fromInt: (value) => value as number,
+  // In-process calls cost nothing, and SQLite has no data-modifying CTEs.
+  combineWrites: undefined,
   // BEGIN IMMEDIATE already holds the database's only write lock.
   lockHead: '',
   clock: undefined,
