@@ -38,3 +38,22 @@ export type {
   TrackingConsentField,
   TrackingConsentFieldOptions,
 } from './consent-form/index.js'
+export { compile, transform, TransformError } from './transform.js'
+export type {
+  CompiledEmail,
+  EmailInput,
+  RenderOptions,
+  TransformErrorCode,
+  TransformLinks,
+  TransformOptions,
+  TransformResult,
+} from './transform.js'
+export { knownTrackers, personalParams } from './html/trackers.js'
+export type { RedirectDestination, TrackerOptions, TrackerRule } from './html/trackers.js'
+export type { Removal } from './html/plan.js'
+export { NO_TRACK_ATTRIBUTES } from './providers/attributes.js'
+export type { NoTrackAttribute } from './providers/attributes.js'
+export { PROVIDER_NAMES } from './providers/types.js'
+export type { ProviderName, ProviderSelection } from './providers/types.js'
+export type { SesConfigurationSets } from './providers/headers.js'
+export type { UnsubscribeOptions } from './providers/list-unsubscribe.js'

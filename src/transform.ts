@@ -344,8 +344,25 @@ async function renderEmail(
   try {
     return await renderDecided(compiled, parts, settings, consent, category, decision, options)
   } catch (cause) {
-    return renderUntracked(compiled, parts, settings, untrackedDecision(decision, `error:render:${errorCode(cause, cause instanceof Error ? cause.name : 'unknown')}`), [], undefined)
+    const failed = untrackedDecision(decision, `error:render:${errorCode(cause, cause instanceof Error ? cause.name : 'unknown')}`)
+    try {
+      return await renderUntracked(compiled, parts, settings, failed, [], undefined)
+    } catch {
+      return lastResort(parts, settings, failed)
+    }
   }
+}
+
+/** When even the untracked render failed: the email as written, AMP dropped, ESP tracking off if possible. */
+function lastResort(parts: Parts, settings: Settings, decision: Decision): TransformResult {
+  const result = passthrough({ ...parts, amp: undefined }, decision)
+  result.warnings.push('error:untracked-render')
+  try {
+    for (const [k, v] of Object.entries(providerHeaders(settings.providers, { opens: false, clicks: false }, parts.headers).headers)) setHeader(result.headers, k, v)
+  } catch {
+    result.warnings.push('error:headers')
+  }
+  return result
 }
 
 function passthrough(parts: Parts, decision: Decision): TransformResult {
@@ -367,10 +384,11 @@ function variantKey(decision: Decision, category: Category, tracker: Settings['t
 async function sign(
   settings: Settings,
   contactId: string,
-  messageId: string,
+  messageId: string | undefined,
   purposes: TokenPurpose[],
 ): Promise<Partial<Record<TokenPurpose, string>>> {
-  const mt = await settings.tokens.signMessage({ contactId, messageId, purposes, linkScope: settings.linkScope })
+  // A random message id is drawn only when something is signed.
+  const mt = await settings.tokens.signMessage({ contactId, messageId: messageId ?? randomId(12), purposes, linkScope: settings.linkScope })
   const tokens: Partial<Record<TokenPurpose, string>> = {}
   for (const p of purposes) tokens[p] = mt.token(p)
   return tokens
@@ -386,7 +404,7 @@ async function renderDecided(
   options: RenderOptions,
 ): Promise<TransformResult> {
   const key = variantKey(decision, category, settings.tracker)
-  const messageId = options.messageId ?? settings.messageId ?? randomId(12)
+  const messageId = options.messageId ?? settings.messageId
   const contactId = consent?.contactId
   if (key === 'strip') return renderUntracked(compiled, parts, settings, decision, [], { contactId, messageId })
   const variant = compiled.variant(key)
@@ -415,7 +433,7 @@ async function renderUntracked(
   settings: Settings,
   decision: Decision,
   warnings: string[],
-  signing: { contactId: string | undefined; messageId: string } | undefined,
+  signing: { contactId: string | undefined; messageId: string | undefined } | undefined,
 ): Promise<TransformResult> {
   const variant = compiled.variant('strip')
   if (variant.failure !== undefined) {
@@ -438,6 +456,22 @@ async function renderUntracked(
   return assemble(parts, settings, variant, decision, tokens, { opens: false, clicks: false }, warnings)
 }
 
+// The ESP switches depend only on the email's headers, the options and on/off: computed once per template and state.
+const espCache = new WeakMap<Parts, Map<string, { headers: [string, string][]; warnings: string[] }>>()
+
+function espHeaders(parts: Parts, settings: Settings, tracking: { opens: boolean; clicks: boolean }): { headers: [string, string][]; warnings: string[] } {
+  let byState = espCache.get(parts)
+  if (byState === undefined) espCache.set(parts, (byState = new Map()))
+  const key = `${tracking.opens ? 1 : 0}${tracking.clicks ? 1 : 0}`
+  let found = byState.get(key)
+  if (found === undefined) {
+    const esp = providerHeaders(settings.providers, tracking, parts.headers, settings.ses ? { ses: settings.ses } : {})
+    found = { headers: Object.entries(esp.headers), warnings: esp.warnings }
+    byState.set(key, found)
+  }
+  return found
+}
+
 function assemble(
   parts: Parts,
   settings: Settings,
@@ -450,6 +484,8 @@ function assemble(
   const htmlUrls = personalUrls(settings.escapedBase, tokens, true)
   const rawUrls = personalUrls(settings.base, tokens, false)
   const warnings = [...variant.warnings, ...extraWarnings]
+  // A preference or unsubscribe marker stays as written when there is no contact to sign for.
+  for (const p of variant.purposes) if (tokens[p] === undefined) warnings.push(`marker-skipped:${p}:no-token`)
   const result: TransformResult = { headers: { ...parts.headers }, decision, links: {}, removed: variant.removed.slice(), warnings }
   const rendered: { html?: RenderedPart; text?: RenderedPart; amp?: RenderedPart } = {}
   if (variant.html) {
@@ -477,8 +513,8 @@ function assemble(
   if (rawUrls.preferences !== undefined) result.links.preferences = rawUrls.preferences
   if (rawUrls.unsubscribe !== undefined) result.links.unsubscribe = rawUrls.unsubscribe
 
-  const esp = providerHeaders(settings.providers, espTracking, parts.headers, settings.ses ? { ses: settings.ses } : {})
-  for (const [k, v] of Object.entries(esp.headers)) setHeader(result.headers, k, v)
+  const esp = espHeaders(parts, settings, espTracking)
+  for (const [k, v] of esp.headers) setHeader(result.headers, k, v)
   for (const w of esp.warnings) warnings.push(w)
   if (settings.unsubscribe !== undefined) {
     if (rawUrls.unsubscribe !== undefined) {

@@ -9,7 +9,10 @@ const dist = (file: string) => new URL(`../dist/${file}`, import.meta.url)
 
 /** The exact value exports of each public subpath. Adding one is a deliberate API change. */
 const PUBLIC_EXPORTS: Record<string, string[]> = {
-  '.': ['ConsentFormError', 'ConsentTrackingError', 'PolicyError', 'TOKEN_PURPOSES', 'TokenError', 'cnilPolicy', 'createTokens', 'decide', 'trackingConsentField'],
+  '.': [
+    'ConsentFormError', 'ConsentTrackingError', 'PolicyError', 'TOKEN_PURPOSES', 'TokenError', 'cnilPolicy', 'createTokens', 'decide',
+    'NO_TRACK_ATTRIBUTES', 'PROVIDER_NAMES', 'TransformError', 'compile', 'knownTrackers', 'personalParams', 'transform', 'trackingConsentField',
+  ],
 }
 
 describe('public API', () => {

@@ -68,6 +68,15 @@ export interface LocatedBox {
   inComment: boolean
 }
 
+/** A line this library inserted earlier (`data-tracking="withdraw-line"` or `"consent-line"`). */
+export interface LocatedLine {
+  kind: 'withdraw' | 'consent'
+  start: number
+  end: number
+  closed: boolean
+  inComment: boolean
+}
+
 /** An element whose only job is tracking (`<amp-pixel>`, `<amp-analytics>`). */
 export interface LocatedBeacon {
   tag: string
@@ -89,6 +98,7 @@ export interface TemplateMap {
   links: LocatedLink[]
   images: LocatedImage[]
   boxes: LocatedBox[]
+  lines: LocatedLine[]
   beacons: LocatedBeacon[]
   /** Top of the body, after any preheader: the pixel's place. */
   top: Anchor
@@ -114,6 +124,7 @@ export function locate(source: string): TemplateMap {
     links: [],
     images: [],
     boxes: [],
+    lines: [],
     beacons: [],
     top: { offset: source.length, how: 'document-end' },
     bottom: { offset: source.length, how: 'document-end' },
@@ -175,9 +186,11 @@ function collect(tree: Root, source: string, offset: number, inComment: boolean,
       })
       return
     }
-    if (marker) {
+    if (tracking === 'withdraw-line' || tracking === 'consent-line') {
+      map.lines.push({ kind: tracking === 'withdraw-line' ? 'withdraw' : 'consent', start, end, closed, inComment })
+    } else if (marker) {
       const opening = el.data?.position?.opening?.end?.offset
-      if (opening !== undefined && !VOID.has(tag))
+      if (opening !== undefined && !VOID.has(tag) && !NO_LINK_INSIDE.has(tag))
         map.boxes.push({ kind: marker, tag, contentAt: opening + offset, start, end, closed, hidden: isHiddenHere, inComment })
     }
     if ((tag === 'img' || tag === 'amp-img') && typeof props.src === 'string') {
@@ -214,6 +227,8 @@ function collectComment(value: string, start: number, end: number, source: strin
 const WRAPPERS = new Set(['div', 'center', 'table', 'tbody', 'thead', 'tr', 'td', 'th', 'span', 'section', 'main', 'article', 'font', 'p'])
 const SKIPPED = new Set(['style', 'script', 'meta', 'link', 'title', 'base'])
 const TABLE_PARTS = new Set(['table', 'tbody', 'thead', 'tfoot', 'tr', 'colgroup'])
+// Elements whose content is raw text, inert, or foster-parented: a link put inside would not be a link there.
+const NO_LINK_INSIDE = new Set(['textarea', 'title', 'style', 'script', 'xmp', 'iframe', 'noembed', 'noframes', 'noscript', 'plaintext', 'template', 'select', 'option', 'optgroup', 'table', 'tbody', 'thead', 'tfoot', 'tr', 'colgroup', 'a'])
 const VOID = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'source', 'track', 'wbr'])
 
 function anchor(tree: Root, source: string, map: TemplateMap): void {
@@ -226,15 +241,18 @@ function anchor(tree: Root, source: string, map: TemplateMap): void {
       ? { offset: bodyClose, how: 'before-body-end' }
       : htmlClose !== undefined
         ? { offset: htmlClose, how: 'before-html-end' }
-        : { offset: source.length, how: 'document-end' }
+        : { offset: parsedEnd(tree, source), how: 'document-end' }
   const bodyOpen = body?.position ? body.data?.position?.opening?.end?.offset : undefined
   if (body === undefined || bodyOpen === undefined) {
     map.top = map.bottom
     return
   }
   let preheader = findPreheader(body)
-  if (preheader !== undefined) preheader = outsideRevealedBlock(body, source, bodyOpen, preheader)
-  map.top = preheader !== undefined ? { offset: preheader, how: 'after-preheader' } : { offset: bodyOpen, how: 'body-start' }
+  if (preheader !== undefined) preheader = outsideRevealedBlock(tree, source, preheader)
+  map.top =
+    preheader !== undefined
+      ? { offset: preheader, how: 'after-preheader' }
+      : { offset: outsideRevealedBlock(tree, source, bodyOpen) ?? bodyOpen, how: 'body-start' }
 }
 
 const REVEALED_OPEN = /^\s*\[if[^\]]*\]>\s*<!/i
@@ -245,15 +263,16 @@ const REVEALED_CLOSE = /^\s*<!\[endif\]/i
  * hidden from Outlook: the pixel must not land inside one. Steps past a
  * closing comment that directly follows, or gives up (`undefined`).
  */
-function outsideRevealedBlock(body: Element, source: string, from: number, at: number): number | undefined {
+function outsideRevealedBlock(tree: Root, source: string, at: number): number | undefined {
   const comments: { start: number; end: number; value: string }[] = []
-  visit(body, 'comment', (c) => {
+  visit(tree, 'comment', (c) => {
     if (c.position?.start.offset !== undefined && c.position.end.offset !== undefined)
       comments.push({ start: c.position.start.offset, end: c.position.end.offset, value: c.value })
   })
+  comments.sort((a, b) => a.start - b.start)
   let open = 0
   for (const c of comments) {
-    if (c.end > at || c.start < from) continue
+    if (c.end > at) continue
     if (REVEALED_OPEN.test(c.value)) open++
     else if (REVEALED_CLOSE.test(c.value) && open > 0) open--
   }
@@ -266,6 +285,20 @@ function outsideRevealedBlock(body: Element, source: string, from: number, at: n
     open--
   }
   return open === 0 ? offset : undefined
+}
+
+/**
+ * Where the parsed content really ends. A document that ends inside a tag
+ * (`<a href="…` with no `>`) leaves a tail the parser drops; text appended
+ * after it would close that tag and bring it to life, so we insert before it.
+ */
+function parsedEnd(tree: Root, source: string): number {
+  let end = 0
+  visit(tree, (node) => {
+    const e = node.position?.end.offset
+    if (node.type !== 'root' && e !== undefined && e > end) end = e
+  })
+  return /^\s*$/.test(source.slice(end)) ? source.length : end
 }
 
 /** End offset of the hidden preview-text block(s) that open the body, if they are where the pixel may follow them. */

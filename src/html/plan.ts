@@ -211,7 +211,7 @@ export function planHtml(map: TemplateMap, spec: PlanSpec, ctx: PlanContext): Pl
       changed = true
     }
     const optedOut = link.noTrack || link.espAttributes.length > 0
-    if (spec.wrapClicks && !optedOut) {
+    if (spec.wrapClicks && !spec.amp && !optedOut) {
       if (hasMergeTag(url)) warn('link-skipped:merge-tag')
       else {
         let index = clickIndex.get(url)
@@ -256,6 +256,13 @@ export function planHtml(map: TemplateMap, spec: PlanSpec, ctx: PlanContext): Pl
     }
     plan.edits.push({ start: beacon.start, end: beacon.end, kind: 'beacon-remove', pieces: [] })
     plan.removed.push({ kind: 'pixel', url: beacon.url, reason: `amp-beacon:${beacon.tag}` })
+  }
+
+  for (const line of map.lines) {
+    // A line we inserted earlier: kept (its link is refilled) or removed with the purpose it served.
+    if (markerWanted(line.kind) || line.inComment) continue
+    if (line.closed) plan.edits.push({ start: line.start, end: line.end, kind: 'marker-remove', pieces: [] })
+    else warn(`marker-kept:${line.kind}`)
   }
 
   for (const box of map.boxes) {

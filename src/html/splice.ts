@@ -95,7 +95,9 @@ export function buildVariant(
     const tail = clickQuery(url, options.linkMac(url))
     return options.html ? escapeAttribute(tail) : tail
   })
-  return { source, edits, pieces, removed: plan.removed, warnings: plan.warnings, clickTails, purposes: [...purposes], extraBytes, placed: plan.placed }
+  // Shared by every render of the template: frozen so one caller cannot alter another's result.
+  const removed = plan.removed.map((r) => Object.freeze({ ...r }))
+  return { source, edits, pieces, removed, warnings: plan.warnings, clickTails, purposes: [...purposes], extraBytes, placed: plan.placed }
 }
 
 /** The untouched source as a variant (used when rewriting failed and nothing better is safe). */

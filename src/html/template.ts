@@ -134,7 +134,10 @@ export class CompiledTemplate {
             warn('pixel-unplaceable')
           }
         }
-        if (spec.consent && !this.check('consent', part.map, false).links) warn('consent-link-unplaceable')
+        if (spec.consent && !this.check('consent', part.map, false).links) {
+          htmlSpec = { ...htmlSpec, consent: false }
+          warn('consent-link-unplaceable')
+        }
         out.html = this.variantOf(part.map, htmlSpec)
       }
     } else if (spec.pixel) warn('no-html:pixel-skipped')
