@@ -11,6 +11,8 @@ export const entries: Record<string, string> = {
   'store/postgres': 'src/store/postgres.ts',
   'store/testing': 'src/store/testing.ts',
   'cli/index': 'src/cli/index.ts',
+  'http/index': 'src/http/index.ts',
+  'http/node': 'src/http/node.ts',
 }
 
 export default defineConfig([

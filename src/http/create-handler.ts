@@ -138,7 +138,7 @@ export function createHandler(options: HandlerOptions): Handler {
   async function errorResponse(err: unknown, visit: Partial<Visit> & Pick<Visit, 'locale' | 'negotiated' | 'head'>, route: Route | undefined): Promise<Response> {
     const error = err instanceof HttpError ? err : new HttpError('internal', 'Unexpected failure', { cause: err })
     if (error.code === 'internal' || error.code === 'store-unavailable')
-      logger.error(`email-tracking-consent: ${error.message}`, { code: error.code, error: error.cause ?? error, path: visit.url?.pathname.slice(0, basePath.length + 4) })
+      logger.error(`email-tracking-consent: ${error.message}`, { code: error.code, route: route?.purpose, error: error.cause ?? error })
     // The pixel answers the GIF whatever happened.
     if (route === openRoute && error.code !== 'method-not-allowed') return pixelResponse(visit.head)
     const pageVisit = visit as Visit

@@ -1,5 +1,6 @@
 // `email-tracking-consent/http/node`: the thin bridge from node:http (and Express) to the Web-standard handler.
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { KNOWN_BODY } from './lib/responses.js'
 import type { RequestContext } from './types.js'
 
 /** A Web-standard handler, such as the one `createHandler()` returns. */
@@ -94,22 +95,84 @@ async function serve(handler: WebHandler, req: IncomingMessage, res: ServerRespo
     res.end('Bad Request\n')
     return
   }
-  const headers = new Headers()
-  const raw = req.rawHeaders
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i]!
-    // HTTP/2 pseudo-headers (:path, :authority) are not header fields.
-    if (name.charCodeAt(0) !== 58) headers.append(name, raw[i + 1]!)
-  }
-  const init: RequestInit & { duplex?: 'half' } = { method, headers, signal: controller.signal }
-  if (!NO_BODY.has(method)) {
-    init.body = requestBody(req, res, limit)
-    init.duplex = 'half'
-  }
   const context: RequestContext = {}
   if (req.socket.remoteAddress !== undefined) context.remoteAddress = req.socket.remoteAddress
-  const response = await handler(new Request(url, init), context)
+  const body = NO_BODY.has(method) ? null : requestBody(req, res, limit)
+  const response = await handler(lazyRequest(url.href, method, req.rawHeaders, body, controller.signal), context)
   await writeResponse(response, req, res, controller.signal)
+}
+
+const STATE = Symbol('lazy-request')
+
+interface LazyState {
+  url: string
+  method: string
+  raw: string[]
+  body: ReadableStream<Uint8Array> | null
+  signal: AbortSignal
+  headers?: Headers
+  request?: Request
+}
+
+type LazyRequest = Request & { [STATE]: LazyState }
+
+function headersOf(state: LazyState): Headers {
+  if (!state.headers) {
+    const headers = new Headers()
+    const raw = state.raw
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = raw[i]!
+      // HTTP/2 pseudo-headers (:path, :authority) are not header fields.
+      if (name.charCodeAt(0) !== 58) headers.append(name, raw[i + 1]!)
+    }
+    state.headers = headers
+  }
+  return state.headers
+}
+
+function realRequest(state: LazyState): Request {
+  const init: RequestInit & { duplex?: 'half' } = { method: state.method, headers: headersOf(state), signal: state.signal }
+  if (state.body) {
+    init.body = state.body
+    init.duplex = 'half'
+  }
+  return (state.request ??= new Request(state.url, init))
+}
+
+/**
+ * A `Request` (it passes `instanceof Request`) whose method, URL, headers and
+ * signal are read straight from Node's message; the full undici `Request` is
+ * built only when its body or another member is first used. Building one per
+ * pixel hit would cost more than the rest of the route.
+ */
+const lazyRequestPrototype: object = Object.create(Request.prototype, {
+  method: { get(this: LazyRequest) { return this[STATE].method } },
+  url: { get(this: LazyRequest) { return this[STATE].url } },
+  headers: { get(this: LazyRequest) { return headersOf(this[STATE]) } },
+  signal: { get(this: LazyRequest) { return this[STATE].signal } },
+  ...Object.fromEntries(
+    ['body', 'bodyUsed', 'cache', 'credentials', 'destination', 'duplex', 'integrity', 'keepalive', 'mode', 'redirect', 'referrer', 'referrerPolicy'].map((name) => [
+      name,
+      { get(this: LazyRequest) { return (realRequest(this[STATE]) as unknown as Record<string, unknown>)[name] } },
+    ]),
+  ),
+  ...Object.fromEntries(
+    ['arrayBuffer', 'blob', 'bytes', 'clone', 'formData', 'json', 'text'].map((name) => [
+      name,
+      {
+        value(this: LazyRequest) {
+          const request = realRequest(this[STATE]) as unknown as Record<string, () => unknown>
+          return request[name]!.call(request)
+        },
+      },
+    ]),
+  ),
+})
+
+function lazyRequest(url: string, method: string, raw: string[], body: ReadableStream<Uint8Array> | null, signal: AbortSignal): Request {
+  const request = Object.create(lazyRequestPrototype) as LazyRequest
+  request[STATE] = { url, method, raw, body, signal }
+  return request
 }
 
 /**
@@ -176,6 +239,12 @@ async function writeResponse(response: Response, req: IncomingMessage, res: Serv
   if (!req.complete && req.method !== 'GET' && req.method !== 'HEAD') res.shouldKeepAlive = false
   res.writeHead(response.status, response.statusText || undefined, headers)
   const body = response.body
+  const known = (response as { [KNOWN_BODY]?: Uint8Array })[KNOWN_BODY]
+  if (known && body && !response.bodyUsed && !body.locked && req.method !== 'HEAD') {
+    // A body this package built: write its bytes, skip the stream.
+    res.end(known)
+    return
+  }
   if (body === null || req.method === 'HEAD' || signal.aborted) {
     if (body) await body.cancel().catch(() => {})
     res.end()

@@ -5,6 +5,7 @@ import type { HandlerEnv, Visit } from './env.js'
 /** The string fields of a submitted form (file parts are ignored). */
 export type FormFields = ReadonlyMap<string, string>
 
+const CLOCK_SKEW_MS = 30_000
 const URLENCODED = 'application/x-www-form-urlencoded'
 const MULTIPART = 'multipart/form-data'
 
@@ -77,7 +78,8 @@ export function checkHumanForm(env: HandlerEnv, visit: Visit, claims: TokenClaim
   const servedAt = nonce === undefined ? undefined : env.tokens.checkFormNonce(claims, nonce)
   if (servedAt === undefined) throw new HttpError('invalid-form', 'The form nonce is missing or does not verify for this link')
   const elapsed = visit.at.getTime() - servedAt
-  if (elapsed < 0 || elapsed > env.maxAgeMs) throw new HttpError('invalid-form', 'The form nonce is outside its validity window')
+  // Another instance behind the load balancer may have served the page with a clock slightly ahead.
+  if (elapsed < -CLOCK_SKEW_MS || elapsed > env.maxAgeMs) throw new HttpError('invalid-form', 'The form nonce is outside its validity window')
   if (elapsed < env.minDelayMs) throw new HttpError('form-too-fast', `The form came back ${elapsed} ms after its page`)
   return servedAt
 }

@@ -6,29 +6,39 @@ export const PIXEL_GIF = Uint8Array.of(
   2, 1, 68, 0, 59,
 )
 
+/**
+ * The bytes of a response body this package built, so the Node bridge can
+ * write them without reading the body stream. A registry symbol, so it holds
+ * across the ESM and CJS builds.
+ */
+export const KNOWN_BODY: unique symbol = Symbol.for('email-tracking-consent.known-body') as never
+
 const encoder = new TextEncoder()
 
 // Tokens are in our URLs: never cache, never index, never leak them as a Referer.
-const PRIVATE_HEADERS: ReadonlyArray<[string, string]> = [
-  ['cache-control', 'no-store'],
-  ['referrer-policy', 'no-referrer'],
-  ['x-robots-tag', 'noindex, nofollow'],
-  ['x-content-type-options', 'nosniff'],
-]
+const PRIVATE_HEADERS = {
+  'cache-control': 'no-store',
+  'referrer-policy': 'no-referrer',
+  'x-robots-tag': 'noindex, nofollow',
+  'x-content-type-options': 'nosniff',
+} as const
+
+const PIXEL_HEADERS = { ...PRIVATE_HEADERS, 'content-type': 'image/gif', 'content-length': String(PIXEL_GIF.length) }
+
+function withKnownBody(response: Response, body: Uint8Array | null): Response {
+  if (body) Object.defineProperty(response, KNOWN_BODY, { value: body })
+  return response
+}
 
 /** The pixel: always this, whatever the token. `HEAD` gets the headers only. */
 export function pixelResponse(head: boolean): Response {
-  const headers = new Headers(PRIVATE_HEADERS as [string, string][])
-  headers.set('content-type', 'image/gif')
-  headers.set('content-length', String(PIXEL_GIF.length))
-  return new Response(head ? null : PIXEL_GIF, { status: 200, headers })
+  const body = head ? null : PIXEL_GIF
+  return withKnownBody(new Response(body, { status: 200, headers: PIXEL_HEADERS }), body)
 }
 
 /** A 302 to a bound click target. */
 export function redirectResponse(location: string): Response {
-  const headers = new Headers(PRIVATE_HEADERS as [string, string][])
-  headers.set('location', location)
-  return new Response(null, { status: 302, headers })
+  return new Response(null, { status: 302, headers: { ...PRIVATE_HEADERS, location } })
 }
 
 /** What a page response needs besides its HTML. */
@@ -44,14 +54,17 @@ export interface PageResponseInit {
 
 /** An HTML page with the security headers every page carries. */
 export function pageResponse(html: string, init: PageResponseInit): Response {
-  const body = encoder.encode(html)
-  const headers = new Headers(PRIVATE_HEADERS as [string, string][])
-  headers.set('content-type', 'text/html; charset=utf-8')
-  headers.set('content-length', String(body.length))
-  headers.set('content-security-policy', init.csp)
-  headers.set('x-frame-options', 'DENY')
-  headers.set('content-language', init.locale)
-  if (init.negotiated) headers.set('vary', 'Accept-Language')
-  for (const [name, value] of Object.entries(init.extraHeaders ?? {})) headers.set(name, value)
-  return new Response(init.head ? null : body, { status: init.status ?? 200, headers })
+  const bytes = encoder.encode(html)
+  const headers: Record<string, string> = {
+    ...PRIVATE_HEADERS,
+    'content-type': 'text/html; charset=utf-8',
+    'content-length': String(bytes.length),
+    'content-security-policy': init.csp,
+    'x-frame-options': 'DENY',
+    'content-language': init.locale,
+    ...(init.negotiated ? { vary: 'Accept-Language' } : {}),
+    ...init.extraHeaders,
+  }
+  const body = init.head ? null : bytes
+  return withKnownBody(new Response(body, { status: init.status ?? 200, headers }), body)
 }
