@@ -13,6 +13,7 @@ export const entries: Record<string, string> = {
   'cli/index': 'src/cli/index.ts',
   'http/index': 'src/http/index.ts',
   'http/node': 'src/http/node.ts',
+  'nodemailer/index': 'src/nodemailer/index.ts',
 }
 
 export default defineConfig([

@@ -19,6 +19,7 @@ const PUBLIC_EXPORTS: Record<string, string[]> = {
   './store/testing': ['expectedRecord', 'memoryStoreProbe', 'postgresStoreProbe', 'runStoreConformance', 'sqliteStoreProbe'],
   './http': ['HttpError', 'createHandler'],
   './http/node': ['toNodeListener'],
+  './nodemailer': ['ConsentPluginError', 'SendSkippedError', 'consentOutcome', 'consentTracking', 'sendCampaign', 'sendWithConsent'],
 }
 
 describe('public API', () => {
