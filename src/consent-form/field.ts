@@ -160,8 +160,9 @@ export function trackingConsentField(options: TrackingConsentFieldOptions): Trac
         ? `<a href="${escapeHtml(noticeUrl)}">${withVersion(t.noticeLink)}</a>`
         : withVersion(t.noticeVersion)
       const checkboxes = boxes
-        .map(({ field, label }) => {
-          const id = `${idBase}-${idFragment(field)}`
+        .map(({ purposes, label }) => {
+          const field = separate ? `${name}_${purposes[0]}` : name
+          const id = separate ? `${idBase}-${purposes[0]}` : idBase
           // Never `checked`: consent must be an affirmative act (rule 3).
           return (
             `<p class="etc-consent__choice"><input type="checkbox" id="${id}" name="${field}" value="${CHECKED_VALUE}" aria-describedby="${noticeId}"> ` +
