@@ -86,6 +86,8 @@ export function buildProgram(ctx: RunContext): Command {
   // Subcommands throw instead of exiting, share the output streams and show the exit codes.
   const configure = (command: Command) => {
     for (const sub of command.commands) {
+      // Descriptions are written in short source lines; commander re-wraps them to the terminal.
+      sub.description(sub.description().replace(/(?<!\n)\n(?!\n)/g, ' '))
       sub.exitOverride().configureOutput(program.configureOutput()).showHelpAfterError('(add --help for usage)')
       sub.addHelpText('after', '\nExit codes: 0 done, 2 bad command line, 3 bad input, 4 check failed, 5 store error (see email-tracking-consent --help).')
       configure(sub)

@@ -24,7 +24,10 @@ export interface TrackingConsentFieldOptions {
 
 /** What the browser posted: `URLSearchParams`, `FormData`, or a parsed body such as Express's `req.body`. */
 export type ConsentFormSubmission =
-  | { getAll(name: string): unknown[] }
+  | {
+      /** Every value posted under `name`, as `URLSearchParams` and `FormData` give them. */
+      getAll(name: string): unknown[]
+    }
   | Readonly<Record<string, unknown>>
 
 /** Who submitted the form, and the proof to keep with the events. */
