@@ -11,8 +11,10 @@ export const TOKEN_PURPOSES: readonly TokenPurpose[] = ['open', 'click', 'withdr
 
 /** JWS `typ` header of every token; checked at verify time. */
 export const TOKEN_TYPE = 'etc+jwt'
-const AUDIENCE_PREFIX = 'etc:'
-const DEFAULT_ISSUER = 'email-tracking-consent'
+// One-letter audiences and a short issuer keep the token small: it is repeated in every click link.
+const AUDIENCE: Readonly<Record<TokenPurpose, string>> = { open: 'o', click: 'c', withdraw: 'w', preferences: 'p', consent: 'k', unsubscribe: 'u' }
+/** Default `iss` of tokens. */
+export const DEFAULT_ISSUER = 'etc'
 /** Tokens longer than this are refused before any parsing. */
 export const MAX_TOKEN_LENGTH = 2048
 const MAX_ID_LENGTH = 256
@@ -103,7 +105,7 @@ export function createTokens(options: TokensOptions): Tokens {
     const payload: Record<string, unknown> = {
       iss: issuer,
       sub: input.contactId,
-      aud: purposes.map((p) => AUDIENCE_PREFIX + p),
+      aud: purposes.map((p) => AUDIENCE[p]),
       iat,
       jti: tokenId,
     }
@@ -149,7 +151,7 @@ export function createTokens(options: TokensOptions): Tokens {
         algorithms: [key.alg],
         typ: TOKEN_TYPE,
         issuer,
-        audience: AUDIENCE_PREFIX + purpose,
+        audience: AUDIENCE[purpose],
         requiredClaims: ['sub', 'jti', 'iat', 'aud'],
         currentDate: now,
       })

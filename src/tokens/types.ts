@@ -30,7 +30,7 @@ export type KeyInput = HmacKeyInput | EdDsaKeyInput
 export interface TokensOptions {
   /** The key ring. The first key signs; all verify, chosen by `kid`. */
   keys: KeyInput[]
-  /** `iss` claim written and required. Default `email-tracking-consent`. */
+  /** `iss` claim written and required. Default `etc`. */
   issuer?: string
   /** Default lifetime of tokens, in seconds. Default: none (no `exp`). */
   expiresIn?: number

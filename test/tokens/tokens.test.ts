@@ -199,7 +199,7 @@ describe('key ring', () => {
   })
 
   test('a token signed by a raw jose CompactSign with our header but no tag is refused', async () => {
-    const payload = { iss: 'email-tracking-consent', sub: 'c', aud: ['etc:withdraw'], iat: Math.floor(Date.now() / 1000), jti: 'x' }
+    const payload = { iss: 'etc', sub: 'c', aud: ['w'], iat: Math.floor(Date.now() / 1000), jti: 'x' }
     const jws = await new CompactSign(new TextEncoder().encode(JSON.stringify(payload))).setProtectedHeader({ alg: 'HS256', kid: 'k1', typ: 'etc+jwt' }).sign(secret)
     await expectCode(tokens.verify(jws, { purpose: 'withdraw' }), 'malformed')
     await expectCode(tokens.verify(`${jws}.AAAAAAAAAAAAAAAAAAAAAA`, { purpose: 'withdraw' }), 'bad-signature')
