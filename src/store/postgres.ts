@@ -6,7 +6,7 @@ import { postgresConnection, type PgPoolLike } from './sql/postgres-binding.js'
 import { checkSchemaName, postgresDialect } from './sql/postgres-dialect.js'
 import type { ConsentStore } from './types.js'
 
-export type { PgClientLike, PgPoolLike, PgResultLike } from './sql/postgres-binding.js'
+export type { PgClientLike, PgPoolLike, PgQueryConfig, PgResultLike } from './sql/postgres-binding.js'
 export type { SqlStoreOptions } from './sql/base.js'
 
 /** Options of {@link createPostgresStore}. */

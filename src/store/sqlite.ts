@@ -1,9 +1,9 @@
+import { StoreError } from './errors.js'
 import { createSqlStore, type SqlStoreOptions } from './sql/base.js'
 import { loadDriver } from './sql/driver.js'
 import { nodeSha256 } from './sql/node-hash.js'
 import { sqliteConnection, type SqliteDatabaseLike, type SqliteSynchronous } from './sql/sqlite-binding.js'
 import { sqliteDialect } from './sql/sqlite-dialect.js'
-import { StoreError } from './errors.js'
 import type { ConsentStore } from './types.js'
 
 export type { SqliteDatabaseLike, SqliteStatementLike, SqliteSynchronous } from './sql/sqlite-binding.js'

@@ -78,7 +78,7 @@ export interface StoreConformanceOptions {
   createStore: () => ConsentStore | Promise<ConsentStore>
   /** Gives direct database access to a store made by `createStore`. Without it the `tamper` group is skipped. */
   probe?: (store: ConsentStore) => StoreProbe | Promise<StoreProbe>
-  /** Turns groups off (`false`) or on. All default on, except `tamper` without `probe` and `batch` for stores without `recordMany`. */
+  /** Turns groups off (`false`) or on. All default on, except `tamper` without `probe`; turn `batch` off for a store without `recordMany`. */
   capabilities?: Partial<Record<StoreConformanceGroup, boolean>>
   /** Per-test timeout in milliseconds. Default 60,000. */
   timeout?: number
@@ -123,7 +123,15 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * The record the ordering rule defines, computed from a contact's whole
  * history independently of any store: per purpose and for `subscribed`,
  * the event with the greatest (`at`, `seq`); the earliest `collect`; the
- * latest `inform` and `request`.
+ * latest `inform` and `request`. Adapter authors can compare their
+ * materialized records against it.
+ *
+ * @example
+ * ```ts
+ * const history = []
+ * for await (const event of store.history('c_42')) history.push(event)
+ * expect(await store.get('c_42')).toEqual(expectedRecord('c_42', history))
+ * ```
  */
 export function expectedRecord(contactId: string, history: readonly ConsentEvent[]): ConsentRecord | null {
   if (history.length === 0) return null
@@ -194,7 +202,9 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
       async () => {
         const store = await createStore()
         try {
-          if (group === 'batch' && typeof store.recordMany !== 'function' && caps.batch === undefined) return
+          if (group === 'batch' && typeof store.recordMany !== 'function') {
+            throw new Error('this store has no recordMany(); pass capabilities: { batch: false }')
+          }
           await body(store)
         } finally {
           await store.close()
@@ -750,7 +760,7 @@ export function memoryStoreProbe(store: ConsentStore): StoreProbe {
  * runStoreConformance({ test, expect, createStore: () => createSqliteStore({ database: db }), probe: () => sqliteStoreProbe(db) })
  * ```
  */
-export function sqliteStoreProbe(database: SqliteDatabaseLike & { exec?(sql: string): unknown }): StoreProbe {
+export function sqliteStoreProbe(database: SqliteDatabaseLike): StoreProbe {
   const run = (sql: string, params: readonly unknown[] = []): unknown => database.prepare(sql).run(...params)
   return createSqlProbe(sqliteDialect, {
     all: (sql, params = []) => database.prepare(sql).all(...params) as Record<string, unknown>[],

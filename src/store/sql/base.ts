@@ -1,4 +1,4 @@
-import type { ConsentRecord, ConsentStatus, Purpose, PurposeState } from '../../policy/types.js'
+import type { ConsentRecord, Purpose, PurposeState } from '../../policy/types.js'
 import { contactIds, givenIds, planAppend, randomEventId, type ChainHead } from '../append.js'
 import type { HashText } from '../chain.js'
 import { StoreError } from '../errors.js'
@@ -16,7 +16,7 @@ export interface SqlStoreOptions {
   maxFutureSkewMs?: number
   /** Events per page when `history()`, `export()` and `verify()` stream. Default 1,000. */
   pageSize?: number
-  /** Contact ids per query in `getMany()`. Default 5,000. */
+  /** Contact ids per query in `getMany()`. Default 5,000 on Postgres, 20,000 on SQLite. */
   lookupChunkSize?: number
   /** `getMany()` queries in flight at once when ids span several chunks. Default 4 on Postgres, 1 on SQLite. */
   lookupConcurrency?: number
@@ -60,6 +60,9 @@ export const LOOKUP_COLUMNS = [
   'subscribed',
 ] as const
 
+const RECORD_TIMES: ReadonlySet<string> = new Set(['opens_at', 'clicks_at', 'collected_at', 'informed_at', 'last_request_at', 'subscribed_at'])
+const EVENT_TIMES: ReadonlySet<string> = new Set(['at', 'recorded_at'])
+
 /** Columns of the materialized records, in insert order. */
 export const RECORD_COLUMNS = [
   'contact_id',
@@ -78,7 +81,6 @@ export const RECORD_COLUMNS = [
 const ROWS_PER_INSERT = 100
 const TYPES = new Set<string>(CONSENT_EVENT_TYPES)
 const SOURCES = new Set<string>(CONSENT_SOURCES)
-const STATUSES = new Set<string>(['granted', 'denied', 'withdrawn', 'unknown'])
 
 /** Wraps a driver failure; store errors pass through. */
 export function toStoreError(err: unknown): StoreError {
@@ -150,10 +152,15 @@ export function eventFromRow(d: SqlDialect, row: SqlRow): ConsentEvent {
 }
 
 function purposeFromRow(d: SqlDialect, status: unknown, at: unknown, contactId: unknown): PurposeState {
-  if (typeof status !== 'string' || !STATUSES.has(status)) {
-    throw new StoreError('corrupt-row', `record row ${String(contactId)} has an invalid status`)
+  switch (status) {
+    case 'granted':
+    case 'denied':
+    case 'withdrawn':
+    case 'unknown':
+      return at === null || at === undefined ? { status } : { status, at: d.fromTime(at) }
+    default:
+      throw new StoreError('corrupt-row', `record row ${String(contactId)} has an invalid status`)
   }
-  return at === null || at === undefined ? { status: status as ConsentStatus } : { status: status as ConsentStatus, at: d.fromTime(at) }
 }
 
 /** Reads a materialized record row as the public record. */
@@ -167,6 +174,20 @@ export function recordFromRow(d: SqlDialect, row: SqlRow): ConsentRecord {
   if (row.informed_at !== null) record.informedAt = d.fromTime(row.informed_at)
   if (row.last_request_at !== null) record.lastRequestAt = d.fromTime(row.last_request_at)
   if (row.subscribed !== null) record.subscribed = d.fromBool(row.subscribed)
+  return record
+}
+
+/** {@link recordFromRow} for a row of {@link LOOKUP_COLUMNS} values, the form `getMany` reads. */
+export function recordFromValues(d: SqlDialect, v: readonly unknown[]): ConsentRecord {
+  const record: ConsentRecord = {
+    contactId: v[0] as string,
+    opens: purposeFromRow(d, v[1], v[2], v[0]),
+    clicks: purposeFromRow(d, v[3], v[4], v[0]),
+  }
+  if (v[5] !== null) record.collectedAt = d.fromTime(v[5])
+  if (v[6] !== null) record.informedAt = d.fromTime(v[6])
+  if (v[7] !== null) record.lastRequestAt = d.fromTime(v[7])
+  if (v[8] !== null) record.subscribed = d.fromBool(v[8])
   return record
 }
 
@@ -232,7 +253,8 @@ export function createSqlStore(connection: SqlConnection, d: SqlDialect, options
   const hashText = options.hashText
   const maxFutureSkewMs = options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS
   const pageSize = positiveInteger(options.pageSize, 1000, 'pageSize')
-  const lookupChunkSize = positiveInteger(options.lookupChunkSize, 5000, 'lookupChunkSize')
+  // SQLite binds the ids as one JSON text, so it takes bigger chunks than Postgres' array parameter.
+  const lookupChunkSize = positiveInteger(options.lookupChunkSize, d.name === 'sqlite' ? 20_000 : 5000, 'lookupChunkSize')
   const lookupConcurrency = positiveInteger(options.lookupConcurrency, d.name === 'postgres' ? 4 : 1, 'lookupConcurrency')
   const maxEventsPerTransaction = positiveInteger(options.maxEventsPerTransaction, 1000, 'maxEventsPerTransaction')
   const reader = connection.reader
@@ -241,15 +263,16 @@ export function createSqlStore(connection: SqlConnection, d: SqlDialect, options
   const head = d.table('head')
   const p = d.placeholder
 
-  const recordList = RECORD_COLUMNS.join(', ')
-  const eventList = EVENT_COLUMNS.join(', ')
+  const recordList = d.readColumns(RECORD_COLUMNS, RECORD_TIMES)
+  const lookupList = d.readColumns(LOOKUP_COLUMNS, RECORD_TIMES)
+  const eventList = d.readColumns(EVENT_COLUMNS, EVENT_TIMES)
   const sql = {
     head: `SELECT seq, hash, recorded_at${d.clock ? `, ${d.clock} AS now` : ''} FROM ${head} WHERE singleton = 1${d.lockHead}`,
-    eventsById: d.selectByKeys(events, EVENT_COLUMNS, 'id'),
-    statesByContact: d.selectByKeys(records, RECORD_COLUMNS, 'contact_id'),
-    recordsByContact: d.selectByKeys(records, LOOKUP_COLUMNS, 'contact_id'),
+    eventsById: d.selectByKeys(events, eventList, 'id'),
+    statesByContact: d.selectByKeys(records, recordList, 'contact_id'),
+    recordsByContact: d.selectByKeys(records, lookupList, 'contact_id'),
     setHead: `UPDATE ${head} SET seq = ${p(1)}, hash = ${p(2)}, recorded_at = ${p(3)} WHERE singleton = 1`,
-    record: `SELECT ${LOOKUP_COLUMNS.join(', ')} FROM ${records} WHERE contact_id = ${p(1)}`,
+    record: `SELECT ${lookupList} FROM ${records} WHERE contact_id = ${p(1)}`,
     history: `SELECT ${eventList} FROM ${events} WHERE contact_id = ${p(1)} AND seq > ${p(2)} ORDER BY seq LIMIT ${pageSize}`,
     headSeq: `SELECT seq, hash FROM ${head} WHERE singleton = 1`,
     firstSince: `SELECT min(seq) AS seq FROM ${events} WHERE recorded_at >= ${p(1)}`,
@@ -479,13 +502,13 @@ export function createSqlStore(connection: SqlConnection, d: SqlDialect, options
     getMany(ids: readonly string[]): Promise<Map<string, ConsentRecord>> {
       return track(async () => {
         const out = new Map<string, ConsentRecord>()
-        const wanted = [...new Set(ids)].filter((id) => typeof id === 'string')
-        const pending = chunks(wanted, lookupChunkSize)
+        // Duplicates need no removal: they only repeat a row, and the map keeps one.
+        const pending = chunks(ids, lookupChunkSize)
         // A few chunks in flight let the server work while rows of the previous chunk are read.
         const lookupWorker = async (): Promise<void> => {
           for (let chunk = pending.shift(); chunk; chunk = pending.shift()) {
-            const rows = await reader.all<SqlRow>(sql.recordsByContact, [d.listParam(chunk)])
-            for (const row of rows) out.set(row.contact_id as string, recordFromRow(d, row))
+            const rows = await reader.all<unknown[]>(sql.recordsByContact, [d.listParam(chunk)], { arrays: true })
+            for (const row of rows) out.set(row[0] as string, recordFromValues(d, row))
           }
         }
         await Promise.all(Array.from({ length: Math.min(lookupConcurrency, pending.length) }, lookupWorker))

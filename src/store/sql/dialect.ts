@@ -19,10 +19,16 @@ export interface SqlDialect {
   /** Placeholder of the `n`-th parameter (1-based). */
   placeholder(n: number): string
   /**
-   * `SELECT columns FROM table` restricted to rows whose `key` is one of the
-   * distinct strings bound as the one parameter, in a single statement.
+   * A select list for `columns`; `timeColumns` may be read in the cheapest
+   * form {@link SqlDialect.fromTime} accepts (Postgres: epoch milliseconds,
+   * one float, instead of timestamp text through a date parser).
    */
-  selectByKeys(table: string, columns: readonly string[], key: string): string
+  readColumns(columns: readonly string[], timeColumns: ReadonlySet<string>): string
+  /**
+   * `SELECT selectList FROM table` restricted to rows whose `key` is one of
+   * the distinct strings bound as the one parameter, in a single statement.
+   */
+  selectByKeys(table: string, selectList: string, key: string): string
   /** The parameter value {@link SqlDialect.selectByKeys} expects for `values`. */
   listParam(values: readonly string[]): unknown
   /** Qualified name of one of the store's tables. */

@@ -14,8 +14,17 @@ export interface SqlExecutor {
   run(sql: string, params?: readonly unknown[]): MaybePromise<unknown>
   /** The first row, or `undefined`. */
   get<Row = SqlRow>(sql: string, params?: readonly unknown[]): MaybePromise<Row | undefined>
-  /** Every row. */
-  all<Row = SqlRow>(sql: string, params?: readonly unknown[]): MaybePromise<Row[]>
+  /**
+   * Every row. With `{ arrays: true }` each row is an array of column values
+   * in select order, which skips building a keyed object per row (the
+   * drivers' `raw()` / `rowMode: 'array'`) on the hot lookup path.
+   */
+  all<Row = SqlRow>(sql: string, params?: readonly unknown[], options?: RowOptions): MaybePromise<Row[]>
+}
+
+/** Row shape options of {@link SqlExecutor.all}. */
+export interface RowOptions {
+  arrays?: boolean
 }
 
 /**

@@ -1,29 +1,41 @@
 import { toStoreError } from './base.js'
-import { drive, type SqlConnection, type SqlExecutor } from './executor.js'
+import { drive, type RowOptions, type SqlConnection, type SqlExecutor } from './executor.js'
 
 /** Result shape of a pg query. */
 export interface PgResultLike {
   rows: unknown[]
 }
 
+/** A pg query config: text, values and, for lookups, rows as arrays. */
+export interface PgQueryConfig {
+  text: string
+  values?: unknown[]
+  rowMode?: 'array'
+}
+
 /** The part of a pg client checked out of a pool that the store uses. */
 export interface PgClientLike {
+  query(config: PgQueryConfig): Promise<PgResultLike>
   query(text: string, values?: unknown[]): Promise<PgResultLike>
   release(destroy?: boolean | Error): void
 }
 
 /** The part of a pg `Pool` the store uses (so the driver's types are not needed). */
 export interface PgPoolLike {
+  query(config: PgQueryConfig): Promise<PgResultLike>
   query(text: string, values?: unknown[]): Promise<PgResultLike>
   connect(): Promise<PgClientLike>
   end(): Promise<void>
 }
 
-export function executorOf(target: { query(text: string, values?: unknown[]): Promise<PgResultLike> }): SqlExecutor {
+/** An executor over anything that runs a pg query config (a pool, a client). */
+export function executorOf(target: { query(config: PgQueryConfig): Promise<PgResultLike> }): SqlExecutor {
+  const query = (text: string, params?: readonly unknown[], options?: RowOptions): Promise<PgResultLike> =>
+    target.query(options?.arrays ? { text, values: params as unknown[] | undefined, rowMode: 'array' } : { text, values: params as unknown[] | undefined })
   return {
-    run: (sql, params) => target.query(sql, params as unknown[] | undefined),
-    get: async <Row>(sql: string, params?: readonly unknown[]) => (await target.query(sql, params as unknown[] | undefined)).rows[0] as Row | undefined,
-    all: async <Row>(sql: string, params?: readonly unknown[]) => (await target.query(sql, params as unknown[] | undefined)).rows as Row[],
+    run: (sql, params) => query(sql, params),
+    get: async <Row>(sql: string, params?: readonly unknown[]) => (await query(sql, params)).rows[0] as Row | undefined,
+    all: async <Row>(sql: string, params?: readonly unknown[], options?: RowOptions) => (await query(sql, params, options)).rows as Row[],
   }
 }
 
@@ -45,14 +57,14 @@ export function postgresConnection(pool: PgPoolLike, options: { owned: boolean }
       let begun = false
       // BEGIN rides along with the first statement when it has no parameters (simple protocol, one round trip).
       const beginning = {
-        query: async (text: string, values?: unknown[]): Promise<PgResultLike> => {
-          if (begun) return client.query(text, values)
+        query: async (config: PgQueryConfig): Promise<PgResultLike> => {
+          if (begun) return client.query(config)
           begun = true
-          if (values && values.length > 0) {
+          if ((config.values && config.values.length > 0) || config.rowMode) {
             await client.query('BEGIN')
-            return client.query(text, values)
+            return client.query(config)
           }
-          const results = (await client.query(`BEGIN; ${text}`)) as unknown as PgResultLike[]
+          const results = (await client.query(`BEGIN; ${config.text}`)) as unknown as PgResultLike[]
           return results[1]!
         },
       }

@@ -25,12 +25,15 @@ export function postgresDialect(schema: string): SqlDialect {
   return {
     name: 'postgres',
     placeholder: (n) => `$${n}`,
-    selectByKeys: (table, columns, key) => `SELECT ${columns.join(', ')} FROM ${table} WHERE ${key} = ANY($1::text[])`,
+    // Epoch milliseconds parse as one float; timestamptz text goes through a date parser per value.
+    readColumns: (columns, timeColumns) =>
+      columns.map((c) => (timeColumns.has(c) ? `(extract(epoch from ${c}) * 1000)::float8 AS ${c}` : c)).join(', '),
+    selectByKeys: (table, selectList, key) => `SELECT ${selectList} FROM ${table} WHERE ${key} = ANY($1::text[])`,
     listParam: (values) => values,
     table: t,
     upsert: onConflictUpdate,
     toTime: (date) => date,
-    fromTime: (value) => (value instanceof Date ? value : new Date(value as string)),
+    fromTime: (value) => (value instanceof Date ? value : new Date(value as string | number)),
     toBool: (value) => value,
     fromBool: (value) => value === true,
     fromInt: (value) => (typeof value === 'number' ? value : Number(value)),

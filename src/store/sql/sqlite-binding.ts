@@ -1,12 +1,14 @@
 import { StoreError } from '../errors.js'
 import { toStoreError } from './base.js'
-import { drive, type SqlConnection, type SqlExecutor } from './executor.js'
+import { drive, type RowOptions, type SqlConnection, type SqlExecutor } from './executor.js'
 
 /** The part of a better-sqlite3 statement the store uses. */
 export interface SqliteStatementLike {
   run(...params: unknown[]): unknown
   get(...params: unknown[]): unknown
   all(...params: unknown[]): unknown[]
+  /** Switches a reading statement to rows as arrays. */
+  raw?(toggle?: boolean): unknown
 }
 
 /** The part of a better-sqlite3 `Database` the store uses (so the driver's types are not needed). */
@@ -46,25 +48,29 @@ export function sqliteConnection(
     throw classify(err)
   }
   const cache = new Map<string, SqliteStatementLike>()
-  const prepare = (sql: string): SqliteStatementLike => {
-    let statement = cache.get(sql)
+  const arrayCache = new Map<string, SqliteStatementLike>()
+  const prepare = (sql: string, arrays = false): SqliteStatementLike => {
+    const statements = arrays ? arrayCache : cache
+    let statement = statements.get(sql)
     if (!statement) {
       // Multi-row inserts vary in size; keep the cache bounded.
-      if (cache.size >= 512) cache.clear()
+      if (statements.size >= 512) statements.clear()
       statement = db.prepare(sql)
-      cache.set(sql, statement)
+      if (arrays) statement.raw?.(true)
+      statements.set(sql, statement)
     }
     return statement
   }
   const executor: SqlExecutor = {
     run: (sql, params = []) => prepare(sql).run(...params),
     get: <Row>(sql: string, params: readonly unknown[] = []) => prepare(sql).get(...params) as Row | undefined,
-    all: <Row>(sql: string, params: readonly unknown[] = []) => prepare(sql).all(...params) as Row[],
+    all: <Row>(sql: string, params: readonly unknown[] = [], options?: RowOptions) =>
+      prepare(sql, options?.arrays === true).all(...params) as Row[],
   }
   const reader: SqlExecutor = {
     run: (sql, params) => guard(() => executor.run(sql, params)),
     get: (sql, params) => guard(() => executor.get(sql, params)),
-    all: (sql, params) => guard(() => executor.all(sql, params)),
+    all: (sql, params, options) => guard(() => executor.all(sql, params, options)),
   }
   return {
     reader,
@@ -86,6 +92,7 @@ export function sqliteConnection(
     },
     async close() {
       cache.clear()
+      arrayCache.clear()
       if (options.owned) db.close()
     },
   }

@@ -12,9 +12,10 @@ const guard = [
 export const sqliteDialect: SqlDialect = {
   name: 'sqlite',
   placeholder: () => '?',
-  // Driving the join from json_each makes one primary-key probe per id (an IN list would first sort them).
-  selectByKeys: (table, columns, key) =>
-    `SELECT ${columns.map((c) => `t.${c}`).join(', ')} FROM json_each(?) AS j CROSS JOIN ${table} AS t ON t.${key} = j.value`,
+  readColumns: (columns) => columns.join(', '),
+  // Driving the join from json_each makes one index probe per id (an IN list would first sort them).
+  selectByKeys: (table, selectList, key) =>
+    `SELECT ${selectList} FROM (SELECT value AS wanted_key FROM json_each(?)) AS wanted CROSS JOIN ${table} ON ${key} = wanted.wanted_key`,
   listParam: (values) => JSON.stringify(values),
   table: (name) => TABLES[name],
   upsert: onConflictUpdate,
