@@ -5,7 +5,7 @@ import { HttpError } from './errors.js'
 import { createClassifier } from './lib/classify.js'
 import { sendPage, type HandlerEnv, type Visit } from './lib/env.js'
 import { isLocale, negotiateLocale } from './lib/locale.js'
-import { pixelResponse } from './lib/responses.js'
+import { PLAIN_RESPONDER, pixelResponse, toResponse, type PlainResponse } from './lib/responses.js'
 import { createPageRenderer, type FormAlert } from './pages/render.js'
 import { clickRoute } from './routes/click.js'
 import { consentRoute } from './routes/consent.js'
@@ -59,8 +59,9 @@ export function createHandler(options: HandlerOptions): Handler {
   if (!store || typeof store.get !== 'function' || typeof store.record !== 'function')
     throw new HttpError('invalid-option', 'store must be a ConsentStore')
   if (options.locale !== undefined && !isLocale(options.locale)) throw new HttpError('invalid-option', 'locale must be "en" or "fr"')
-  if (options.noticeVersion !== undefined && (typeof options.noticeVersion !== 'string' || options.noticeVersion === ''))
-    throw new HttpError('invalid-option', 'noticeVersion must be a non-empty string')
+  // The store keeps notice versions of at most 128 characters.
+  if (options.noticeVersion !== undefined && (typeof options.noticeVersion !== 'string' || options.noticeVersion === '' || options.noticeVersion.length > 128))
+    throw new HttpError('invalid-option', 'noticeVersion must be a non-empty string of at most 128 characters')
   const basePath = normalizeBasePath(options.basePath)
   const logger: Logger = options.logger ?? console
   const pages = createPageRenderer(options.pages)
@@ -93,7 +94,7 @@ export function createHandler(options: HandlerOptions): Handler {
 
   const handles = (pathname: string) => basePath === '' || pathname === basePath || pathname.startsWith(`${basePath}/`)
 
-  async function handler(request: Request, context: RequestContext = {}): Promise<Response> {
+  async function respond(request: Request, context: RequestContext = {}): Promise<PlainResponse> {
     const fixed = options.locale
     const visit: Partial<Visit> & { locale: Visit['locale']; negotiated: boolean; head: boolean } = {
       locale: fixed ?? 'en',
@@ -116,7 +117,13 @@ export function createHandler(options: HandlerOptions): Handler {
       if (!route.methods.includes(request.method)) throw new HttpError('method-not-allowed', `${request.method} is not allowed here`)
       return await route.handle(env, visit as Visit)
     } catch (err) {
-      return errorResponse(err, visit, route)
+      try {
+        return await errorResponse(err, visit, route)
+      } catch (failure) {
+        // Rendering the error page failed too: a bare answer, so the handler still never rejects.
+        logger.error('email-tracking-consent: the error page failed', { error: failure })
+        return { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }, body: null }
+      }
     }
   }
 
@@ -135,7 +142,7 @@ export function createHandler(options: HandlerOptions): Handler {
   }
 
   /** The one place where failures become responses. */
-  async function errorResponse(err: unknown, visit: Partial<Visit> & Pick<Visit, 'locale' | 'negotiated' | 'head'>, route: Route | undefined): Promise<Response> {
+  async function errorResponse(err: unknown, visit: Partial<Visit> & Pick<Visit, 'locale' | 'negotiated' | 'head'>, route: Route | undefined): Promise<PlainResponse> {
     const error = err instanceof HttpError ? err : new HttpError('internal', 'Unexpected failure', { cause: err })
     if (error.code === 'internal' || error.code === 'store-unavailable')
       logger.error(`email-tracking-consent: ${error.message}`, { code: error.code, route: route?.purpose, error: error.cause ?? error })
@@ -157,7 +164,8 @@ export function createHandler(options: HandlerOptions): Handler {
     return sendPage(env, pageVisit, pages.error(visit.locale, error.code), error.status, extra)
   }
 
-  return Object.assign(handler, { basePath, maxBodyBytes: env.maxBodyBytes, handles })
+  const handler = async (request: Request, context?: RequestContext): Promise<Response> => toResponse(await respond(request, context))
+  return Object.assign(handler, { basePath, maxBodyBytes: env.maxBodyBytes, handles, [PLAIN_RESPONDER]: respond })
 }
 
 function normalizeBasePath(value: string | undefined): string {

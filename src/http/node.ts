@@ -1,6 +1,6 @@
 // `email-tracking-consent/http/node`: the thin bridge from node:http (and Express) to the Web-standard handler.
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { KNOWN_BODY } from './lib/responses.js'
+import { PLAIN_RESPONDER, type PlainResponse } from './lib/responses.js'
 import type { RequestContext } from './types.js'
 
 /** A Web-standard handler, such as the one `createHandler()` returns. */
@@ -82,10 +82,32 @@ function safeUrl(text: string, base?: string): URL | undefined {
   }
 }
 
+/**
+ * Whether the client went away, with its `AbortSignal` made only if someone
+ * asks for it (most pixel hits never do, and a signal costs more than the route).
+ */
+class ClientAbort {
+  gone = false
+  private controller: AbortController | undefined
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController()
+      if (this.gone) this.controller.abort()
+    }
+    return this.controller.signal
+  }
+
+  abort(): void {
+    this.gone = true
+    this.controller?.abort()
+  }
+}
+
 async function serve(handler: WebHandler, req: IncomingMessage, res: ServerResponse, target: string, limit: number): Promise<void> {
-  const controller = new AbortController()
+  const client = new ClientAbort()
   res.once('close', () => {
-    if (!res.writableFinished) controller.abort()
+    if (!res.writableFinished) client.abort()
   })
   const method = req.method ?? 'GET'
   const protocol = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http'
@@ -98,8 +120,18 @@ async function serve(handler: WebHandler, req: IncomingMessage, res: ServerRespo
   const context: RequestContext = {}
   if (req.socket.remoteAddress !== undefined) context.remoteAddress = req.socket.remoteAddress
   const body = NO_BODY.has(method) ? null : requestBody(req, res, limit)
-  const response = await handler(lazyRequest(url.href, method, req.rawHeaders, body, controller.signal), context)
-  await writeResponse(response, req, res, controller.signal)
+  const request = lazyRequest(url.href, method, req.rawHeaders, body, client)
+  // A handler of this package answers as plain data: no Response, no body stream, one write.
+  const plain = (handler as { [PLAIN_RESPONDER]?: (request: Request, context: RequestContext) => Promise<PlainResponse> })[PLAIN_RESPONDER]
+  if (plain) writePlain(await plain(request, context), req, res)
+  else await writeResponse(await handler(request, context), req, res, client)
+}
+
+function writePlain(plain: PlainResponse, req: IncomingMessage, res: ServerResponse): void {
+  if (!req.complete && req.method !== 'GET' && req.method !== 'HEAD') res.shouldKeepAlive = false
+  res.writeHead(plain.status, plain.headers as Record<string, string>)
+  if (plain.body && req.method !== 'HEAD') res.end(plain.body)
+  else res.end()
 }
 
 const STATE = Symbol('lazy-request')
@@ -109,7 +141,7 @@ interface LazyState {
   method: string
   raw: string[]
   body: ReadableStream<Uint8Array> | null
-  signal: AbortSignal
+  client: ClientAbort
   headers?: Headers
   request?: Request
 }
@@ -131,7 +163,7 @@ function headersOf(state: LazyState): Headers {
 }
 
 function realRequest(state: LazyState): Request {
-  const init: RequestInit & { duplex?: 'half' } = { method: state.method, headers: headersOf(state), signal: state.signal }
+  const init: RequestInit & { duplex?: 'half' } = { method: state.method, headers: headersOf(state), signal: state.client.signal }
   if (state.body) {
     init.body = state.body
     init.duplex = 'half'
@@ -149,7 +181,7 @@ const lazyRequestPrototype: object = Object.create(Request.prototype, {
   method: { get(this: LazyRequest) { return this[STATE].method } },
   url: { get(this: LazyRequest) { return this[STATE].url } },
   headers: { get(this: LazyRequest) { return headersOf(this[STATE]) } },
-  signal: { get(this: LazyRequest) { return this[STATE].signal } },
+  signal: { get(this: LazyRequest) { return this[STATE].client.signal } },
   ...Object.fromEntries(
     ['body', 'bodyUsed', 'cache', 'credentials', 'destination', 'duplex', 'integrity', 'keepalive', 'mode', 'redirect', 'referrer', 'referrerPolicy'].map((name) => [
       name,
@@ -169,9 +201,9 @@ const lazyRequestPrototype: object = Object.create(Request.prototype, {
   ),
 })
 
-function lazyRequest(url: string, method: string, raw: string[], body: ReadableStream<Uint8Array> | null, signal: AbortSignal): Request {
+function lazyRequest(url: string, method: string, raw: string[], body: ReadableStream<Uint8Array> | null, client: ClientAbort): Request {
   const request = Object.create(lazyRequestPrototype) as LazyRequest
-  request[STATE] = { url, method, raw, body, signal }
+  request[STATE] = { url, method, raw, body, client }
   return request
 }
 
@@ -230,50 +262,44 @@ function requestBody(req: IncomingMessage, res: ServerResponse, limit: number): 
   )
 }
 
-async function writeResponse(response: Response, req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
-  const headers: Record<string, string | string[]> = {}
-  for (const [name, value] of response.headers) if (name !== 'set-cookie') headers[name] = value
-  const cookies = response.headers.getSetCookie()
-  if (cookies.length > 0) headers['set-cookie'] = cookies
+async function writeResponse(response: Response, req: IncomingMessage, res: ServerResponse, client: ClientAbort): Promise<void> {
+  const head: string[] = []
+  for (const [name, value] of response.headers) if (name !== 'set-cookie') head.push(name, value)
+  for (const cookie of response.headers.getSetCookie()) head.push('set-cookie', cookie)
   // A body the handler did not read to the end cannot leave the connection reusable.
   if (!req.complete && req.method !== 'GET' && req.method !== 'HEAD') res.shouldKeepAlive = false
-  res.writeHead(response.status, response.statusText || undefined, headers)
+  if (response.statusText) res.statusMessage = response.statusText
+  res.writeHead(response.status, head)
   const body = response.body
-  const known = (response as { [KNOWN_BODY]?: Uint8Array })[KNOWN_BODY]
-  if (known && body && !response.bodyUsed && !body.locked && req.method !== 'HEAD') {
-    // A body this package built: write its bytes, skip the stream.
-    res.end(known)
-    return
-  }
-  if (body === null || req.method === 'HEAD' || signal.aborted) {
+  if (body === null || req.method === 'HEAD' || client.gone) {
     if (body) await body.cancel().catch(() => {})
     res.end()
     return
   }
   const reader = body.getReader()
-  const onAbort = () => void reader.cancel().catch(() => {})
-  signal.addEventListener('abort', onAbort, { once: true })
+  const onClose = () => void reader.cancel().catch(() => {})
+  res.once('close', onClose)
   try {
     for (;;) {
       const { done, value } = await reader.read()
-      if (done || signal.aborted) break
-      if (!res.write(value)) await drained(res, signal)
+      if (done || client.gone) break
+      if (!res.write(value) && !res.destroyed) await drained(res)
     }
   } finally {
-    signal.removeEventListener('abort', onAbort)
+    res.off('close', onClose)
   }
-  if (signal.aborted) return
-  res.end()
+  if (!client.gone) res.end()
 }
 
-function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
+/** Resolves on `drain`, or when the connection closes (then nothing more is written). */
+function drained(res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       res.off('drain', done)
-      signal.removeEventListener('abort', done)
+      res.off('close', done)
       resolve()
     }
     res.on('drain', done)
-    signal.addEventListener('abort', done, { once: true })
+    res.on('close', done)
   })
 }

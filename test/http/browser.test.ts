@@ -1,13 +1,9 @@
 // End to end in a real browser (Debian chromium via playwright-core): a real
-// HTTP server (toNodeListener) over a real SQLite file store. A person opens
-// each personal link, reads the page, presses the button; the store must hold
-// the event and the next decision for the contact must follow it. Every page
-// is screenshotted in en and fr (test/artifacts/http/, git-ignored) and
-// checked with axe-core.
-//
-// NOTE for the merge: the links are built here with tokens + routes exactly
-// as the rewriter does; once transform() is on main, take the withdrawal link
-// from a transform() result and check the next transform() is untracked.
+// HTTP server (toNodeListener) over a real SQLite file store. A person opens a
+// personal link taken from a transform() result, reads the page, presses the
+// button; the store must hold the event and the next transform() for the
+// contact must follow it. Every page is screenshotted in en and fr
+// (test/artifacts/http/, git-ignored) and checked with axe-core.
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { once } from 'node:events'
@@ -19,12 +15,11 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createHandler } from '../../src/http/index.js'
 import { toNodeListener } from '../../src/http/node.js'
-import { personalUrl } from '../../src/lib/routes.js'
-import { decide } from '../../src/policy/decide.js'
+import type { Category } from '../../src/policy/types.js'
 import { createSqliteStore } from '../../src/store/sqlite.js'
 import type { ConsentEvent, ConsentStore } from '../../src/store/types.js'
 import { createTokens } from '../../src/tokens/index.js'
-import type { TokenPurpose } from '../../src/tokens/types.js'
+import { transform, type TransformResult } from '../../src/transform.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 const haveBrowser = existsSync(CHROMIUM)
@@ -36,6 +31,13 @@ const AXE = readFileSync(new URL('../../node_modules/axe-core/axe.min.js', impor
 const HUMAN_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36'
 const MIN_DELAY_MS = 1_500
 const PRIMARY = '#7c2d12'
+/** A small marketing email with preference and unsubscribe markers, as senders write them. */
+const EMAIL = {
+  html:
+    '<!doctype html><html><body><p>Autumn is here.</p><p><a href="https://acme.example/shop?season=autumn">Shop the collection</a></p>' +
+    '<p><a data-tracking="preferences" href="#">Preferences</a> · <a data-tracking="unsubscribe" href="#">Unsubscribe</a></p></body></html>',
+  text: 'Autumn is here. Shop: https://acme.example/shop?season=autumn',
+}
 /** The few DOM members the in-page checks use (the project compiles without the DOM lib). */
 type Dom = { getComputedStyle(el: unknown): { backgroundColor: string; outlineStyle: string }; document: { activeElement: unknown } }
 
@@ -77,10 +79,15 @@ describe.skipIf(!haveBrowser)('in a real browser', () => {
     rmSync(dir, { recursive: true, force: true })
   })
 
-  /** The personal link of one purpose, built like the rewriter builds it (one signature per recipient-message). */
-  async function link(purpose: TokenPurpose, contactId: string, extra: { noticeVersion?: string } = {}) {
-    const mt = await tokens.signMessage({ contactId, messageId: `m_${contactId}`, purposes: [purpose], ...extra })
-    return personalUrl(base, purpose, mt.token(purpose))
+  /** The email this contact would get now, rewritten for their current consent. */
+  async function send(contactId: string, category: Category = 'marketing', locale = 'en'): Promise<TransformResult> {
+    return transform(EMAIL, await store.get(contactId), category, { tokens, baseUrl: base, messageId: `m_${contactId}`, unsubscribe: true, locale })
+  }
+
+  function expectUntracked(result: TransformResult) {
+    expect([result.decision.opens, result.decision.clicks]).toEqual([false, false])
+    expect(result.links.pixel).toBeUndefined()
+    expect(result.html).not.toMatch(/\/t\/[oc]\//)
   }
 
   async function context(locale: 'en' | 'fr'): Promise<BrowserContext> {
@@ -124,12 +131,15 @@ describe.skipIf(!haveBrowser)('in a real browser', () => {
     test(`withdrawal link (${locale}): confirmation page, a too-quick press refused, then withdrawn`, async () => {
       const contactId = `c_withdraw_${locale}`
       await store.record({ contactId, type: 'grant', at: new Date(Date.now() - 60_000), source: 'form', noticeVersion: 'v1' })
-      expect(decide(await store.get(contactId), 'marketing').opens).toBe(true)
+      const sent = await send(contactId, 'marketing', locale)
+      expect([sent.decision.opens, sent.decision.clicks]).toEqual([true, true])
+      expect(sent.links.pixel).toBeDefined()
       const ctx = await context(locale)
       const page = await ctx.newPage()
       const csp: string[] = []
       page.on('console', (m) => m.text().includes('Content Security Policy') && csp.push(m.text()))
-      const url = await link('withdraw', contactId)
+      const url = sent.links.withdraw!
+      expect(sent.html).toContain(url)
       const response = await page.goto(url)
       expect(response!.status()).toBe(200)
       expect(response!.headers()['referrer-policy']).toBe('no-referrer')
@@ -156,9 +166,8 @@ describe.skipIf(!haveBrowser)('in a real browser', () => {
         ['withdraw', 'withdrawal-link'],
       ])
       expect(stored[1]!.evidence).toMatchObject({ messageId: `m_${contactId}`, userAgent: HUMAN_UA, ip: '127.0.0.1' })
-      // The next marketing email to this contact is untracked.
-      const next = decide(await store.get(contactId), 'marketing')
-      expect([next.opens, next.clicks]).toEqual([false, false])
+      // The next email to this contact is untracked.
+      expectUntracked(await send(contactId))
 
       // The done page links to the preference center, which shows tracking off.
       await page.click('a[href*="/t/p/"]')
@@ -173,7 +182,9 @@ describe.skipIf(!haveBrowser)('in a real browser', () => {
       await store.record({ contactId, type: 'grant', purposes: ['opens'], at: new Date(Date.now() - 60_000), source: 'form', noticeVersion: 'v1' })
       const ctx = await context(locale)
       const page = await ctx.newPage()
-      await page.goto(await link('preferences', contactId))
+      const sent = await send(contactId)
+      expect([sent.decision.opens, sent.decision.clicks]).toEqual([true, false])
+      await page.goto(sent.links.preferences!)
       expect(await page.isChecked('input[name=opens]')).toBe(true)
       expect(await page.isChecked('input[name=clicks]')).toBe(false)
       expect(await page.isChecked('input[name=subscribed]')).toBe(true)
@@ -189,42 +200,48 @@ describe.skipIf(!haveBrowser)('in a real browser', () => {
         ['withdraw', 'opens', 'preference-center'],
         ['grant', 'clicks', 'preference-center'],
       ])
-      const next = decide(await store.get(contactId), 'marketing')
-      expect([next.opens, next.clicks]).toEqual([false, true])
+      const next = await send(contactId)
+      expect([next.decision.opens, next.decision.clicks]).toEqual([false, true])
+      expect(next.links.pixel).toBeUndefined()
+      expect(next.html).toMatch(/\/t\/c\//)
       await ctx.close()
     }, 120_000)
 
     test(`consent acceptance (${locale}): explains with the notice version, records the grant`, async () => {
       const contactId = `c_consent_${locale}`
       await store.record({ contactId, type: 'collect', at: new Date(Date.now() - 60_000), source: 'import' })
-      expect(decide(await store.get(contactId), 'marketing').opens).toBe(false)
+      expectUntracked(await send(contactId))
+      const request = await send(contactId, 'consent-request', locale)
       const ctx = await context(locale)
       const page = await ctx.newPage()
-      await page.goto(await link('consent', contactId, { noticeVersion: 'notice-2026-04' }))
-      expect(await page.textContent('main')).toContain('notice-2026-04')
+      await page.goto(request.links.consent!)
+      expect(await page.textContent('main')).toContain('notice-2026-05')
       await check(page, 'consent', locale)
       await page.waitForTimeout(MIN_DELAY_MS + 100)
       await page.click('button')
       await page.waitForSelector('a[href*="/t/p/"]')
       await check(page, 'consent-done', locale)
       const grant = (await events(contactId)).at(-1)!
-      expect(grant).toMatchObject({ type: 'grant', source: 'consent-email', noticeVersion: 'notice-2026-04', purposes: ['opens', 'clicks'] })
-      const next = decide(await store.get(contactId), 'marketing')
-      expect([next.opens, next.clicks, next.basis]).toEqual([true, true, 'consent'])
+      expect(grant).toMatchObject({ type: 'grant', source: 'consent-email', noticeVersion: 'notice-2026-05', purposes: ['opens', 'clicks'] })
+      const next = await send(contactId)
+      expect([next.decision.opens, next.decision.clicks, next.decision.basis]).toEqual([true, true, 'consent'])
+      expect(next.links.pixel).toBeDefined()
       await ctx.close()
     }, 120_000)
 
     test(`unsubscribe page and error page (${locale})`, async () => {
       const contactId = `c_unsub_${locale}`
+      await store.record({ contactId, type: 'collect', at: new Date(Date.now() - 60_000), source: 'form' })
       const ctx = await context(locale)
       const page = await ctx.newPage()
-      await page.goto(await link('unsubscribe', contactId))
+      await page.goto((await send(contactId)).links.unsubscribe!)
       await check(page, 'unsubscribe', locale)
       await page.waitForTimeout(MIN_DELAY_MS + 100)
       await page.click('button')
       await page.waitForSelector('a[href*="/t/p/"]')
       await check(page, 'unsubscribe-done', locale)
       expect((await store.get(contactId))!.subscribed).toBe(false)
+      expect((await send(contactId)).decision.send).toBe(false)
       const bad = await page.goto(`${base}/w/not-a-token`)
       expect(bad!.status()).toBe(400)
       await check(page, 'error-invalid-link', locale)
@@ -232,16 +249,30 @@ describe.skipIf(!haveBrowser)('in a real browser', () => {
     }, 120_000)
   }
 
+  test('RFC 8058: the List-Unsubscribe URL of a transform() result takes a one-click POST', async () => {
+    const contactId = 'c_one_click'
+    await store.record({ contactId, type: 'collect', at: new Date(Date.now() - 60_000), source: 'form' })
+    const header = (await send(contactId)).headers['List-Unsubscribe']!
+    const url = /<(http[^>]+)>/.exec(header)![1]!
+    const res = await fetch(url, { method: 'POST', body: new URLSearchParams({ 'List-Unsubscribe': 'One-Click' }), redirect: 'manual' })
+    expect(res.status).toBe(200)
+    expect((await events(contactId)).map((e) => [e.type, e.evidence.method])).toEqual([
+      ['collect', undefined],
+      ['unsubscribe', 'rfc8058-one-click'],
+    ])
+  })
+
   test('a headless browser that presses the button is refused as automated', async () => {
     const contactId = 'c_headless'
+    await store.record({ contactId, type: 'grant', at: new Date(Date.now() - 60_000), source: 'form' })
     const ctx = await browser.newContext() // chromium's own headless user agent
     const page = await ctx.newPage()
-    await page.goto(await link('withdraw', contactId))
+    await page.goto((await send(contactId)).links.withdraw!)
     await page.waitForTimeout(MIN_DELAY_MS + 100)
     await page.click('button')
     await page.waitForLoadState()
     expect(await page.textContent('h1')).toBe('Automated request refused')
-    expect(await events(contactId)).toEqual([])
+    expect((await events(contactId)).map((e) => e.type)).toEqual(['grant'])
     await ctx.close()
   }, 120_000)
 })

@@ -244,3 +244,33 @@ describe('the Request the bridge passes', () => {
     expect(seen).toEqual({ isRequest: true, method: 'POST', url: `${base}/p?q=1`, ua: 'probe/1', signal: true, text: 'a=b+c', copy: 'b c', used: true })
   })
 })
+
+describe('the plain-data path of the bridge', () => {
+  test('answers exactly what the Web handler answers: status, headers and body, for every kind of response', async () => {
+    const f = makeFixture()
+    await f.grant('c_1')
+    const base = await listen(createServer(toNodeListener(f.handler)))
+    const url = 'https://shop.example.com/x'
+    const paths = [
+      `/o/${await f.sign('open')}`,
+      `/o/garbage`,
+      `/c/${await f.sign('click', { url })}?u=${encodeURIComponent(url)}`,
+      `/c/${await f.sign('click', { url })}?u=${encodeURIComponent('https://evil.example/')}`,
+      `/w/${await f.sign('withdraw')}`,
+      `/p/${await f.sign('preferences')}`,
+      `/nowhere`,
+    ]
+    for (const path of paths) {
+      for (const method of ['GET', 'HEAD', 'DELETE']) {
+        const headers = { 'user-agent': HUMAN_UA, 'accept-language': 'fr' }
+        const web = await f.handler(new Request(`${base}/t${path}`, { method, headers }))
+        const node = await fetch(`${base}/t${path}`, { method, headers, redirect: 'manual' })
+        expect(node.status, `${method} ${path}`).toBe(web.status)
+        for (const [name, value] of web.headers) expect(node.headers.get(name), `${method} ${path} ${name}`).toBe(value)
+        const [a, b] = [await web.text(), await node.text()]
+        // Pages carry a fresh nonce per request; everything else is byte-identical.
+        expect(b.replace(/name="nonce" value="[^"]+"/, '')).toBe(a.replace(/name="nonce" value="[^"]+"/, ''))
+      }
+    }
+  })
+})

@@ -8,7 +8,7 @@ import { HttpError } from '../errors.js'
 import type { PageRenderer } from '../pages/render.js'
 import type { ConsentChangeReport, HandlerHooks, Locale, Logger } from '../types.js'
 import type { Classified } from './classify.js'
-import { pageResponse } from './responses.js'
+import { pageResponse, type PlainResponse } from './responses.js'
 
 /** Everything a route needs that is fixed at `createHandler()` time. */
 export interface HandlerEnv {
@@ -135,7 +135,7 @@ export async function preferencesUrl(env: HandlerEnv, claims: TokenClaims): Prom
 }
 
 /** An HTML page for this visit, with the page headers. */
-export function sendPage(env: HandlerEnv, visit: Visit, html: string, status = 200, extraHeaders?: Record<string, string>): Response {
+export function sendPage(env: HandlerEnv, visit: Visit, html: string, status = 200, extraHeaders?: Record<string, string>): PlainResponse {
   return pageResponse(html, { status, locale: visit.locale, csp: env.pages.csp, head: visit.head, negotiated: visit.negotiated, ...(extraHeaders ? { extraHeaders } : {}) })
 }
 

@@ -7,11 +7,29 @@ export const PIXEL_GIF = Uint8Array.of(
 )
 
 /**
- * The bytes of a response body this package built, so the Node bridge can
- * write them without reading the body stream. A registry symbol, so it holds
- * across the ESM and CJS builds.
+ * A response as plain data. Routes build these; the handler turns one into a
+ * Web `Response`, and the Node bridge writes it directly (a `Response` with a
+ * body costs a stream, more than the whole pixel route).
  */
-export const KNOWN_BODY: unique symbol = Symbol.for('email-tracking-consent.known-body') as never
+export interface PlainResponse {
+  status: number
+  /** Lowercase names. */
+  headers: Readonly<Record<string, string>>
+  /** `null` for no body (HEAD, redirects). */
+  body: Uint8Array | null
+}
+
+/**
+ * The key under which a handler made by this package offers its plain-data
+ * form, `(request, context) => Promise<PlainResponse>`, to the Node bridge. A
+ * registry symbol, so it holds across the ESM and CJS builds.
+ */
+export const PLAIN_RESPONDER: unique symbol = Symbol.for('email-tracking-consent.plain-responder') as never
+
+/** The Web `Response` of a plain one. */
+export function toResponse(plain: PlainResponse): Response {
+  return new Response(plain.body, { status: plain.status, headers: plain.headers })
+}
 
 const encoder = new TextEncoder()
 
@@ -23,22 +41,21 @@ const PRIVATE_HEADERS = {
   'x-content-type-options': 'nosniff',
 } as const
 
-const PIXEL_HEADERS = { ...PRIVATE_HEADERS, 'content-type': 'image/gif', 'content-length': String(PIXEL_GIF.length) }
-
-function withKnownBody(response: Response, body: Uint8Array | null): Response {
-  if (body) Object.defineProperty(response, KNOWN_BODY, { value: body })
-  return response
+const PIXEL: PlainResponse = {
+  status: 200,
+  headers: { ...PRIVATE_HEADERS, 'content-type': 'image/gif', 'content-length': String(PIXEL_GIF.length) },
+  body: PIXEL_GIF,
 }
+const PIXEL_HEAD: PlainResponse = { ...PIXEL, body: null }
 
 /** The pixel: always this, whatever the token. `HEAD` gets the headers only. */
-export function pixelResponse(head: boolean): Response {
-  const body = head ? null : PIXEL_GIF
-  return withKnownBody(new Response(body, { status: 200, headers: PIXEL_HEADERS }), body)
+export function pixelResponse(head: boolean): PlainResponse {
+  return head ? PIXEL_HEAD : PIXEL
 }
 
 /** A 302 to a bound click target. */
-export function redirectResponse(location: string): Response {
-  return new Response(null, { status: 302, headers: { ...PRIVATE_HEADERS, location } })
+export function redirectResponse(location: string): PlainResponse {
+  return { status: 302, headers: { ...PRIVATE_HEADERS, location }, body: null }
 }
 
 /** What a page response needs besides its HTML. */
@@ -53,7 +70,7 @@ export interface PageResponseInit {
 }
 
 /** An HTML page with the security headers every page carries. */
-export function pageResponse(html: string, init: PageResponseInit): Response {
+export function pageResponse(html: string, init: PageResponseInit): PlainResponse {
   const bytes = encoder.encode(html)
   const headers: Record<string, string> = {
     ...PRIVATE_HEADERS,
@@ -65,6 +82,5 @@ export function pageResponse(html: string, init: PageResponseInit): Response {
     ...(init.negotiated ? { vary: 'Accept-Language' } : {}),
     ...init.extraHeaders,
   }
-  const body = init.head ? null : bytes
-  return withKnownBody(new Response(body, { status: init.status ?? 200, headers }), body)
+  return { status: init.status ?? 200, headers, body: init.head ? null : bytes }
 }
