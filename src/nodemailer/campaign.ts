@@ -6,7 +6,8 @@ import { ConsentPluginError } from './errors.js'
 import { combineHeaders } from './headers.js'
 import { lookupWithin, type Lookup } from './lookup.js'
 import { RENDERED } from './outcome.js'
-import { applyHeaders, notify, outcomeOf, transporterDkim } from './message.js'
+import { looksLikeEmail } from '../lib/personal-data.js'
+import { applyHeaders, isMessageId, notify, outcomeOf, transporterDkim } from './message.js'
 import { countRecipients } from './recipients.js'
 import type { ConsentOutcome, DeliveryOptions, FallbackReason } from './types.js'
 
@@ -193,10 +194,11 @@ export async function sendCampaign(
   async function deliver(recipient: CampaignRecipient, found: Lookup<Map<string, ConsentRecord>>): Promise<void> {
     const own = recipient?.mail && typeof recipient.mail === 'object' ? recipient.mail : {}
     const data: Record<string, unknown> = { ...shared, ...own, to: recipient?.to }
-    const contactId = typeof recipient?.contactId === 'string' && recipient.contactId !== '' ? recipient.contactId : undefined
-    const messageId = typeof recipient?.messageId === 'string' && recipient.messageId !== '' ? recipient.messageId : undefined
+    const contactId = typeof recipient?.contactId === 'string' && recipient.contactId !== '' && !looksLikeEmail(recipient.contactId) ? recipient.contactId : undefined
+    const messageId = isMessageId(recipient?.messageId) ? recipient.messageId : undefined
     const recipientCount = countRecipients(data)
-    let fallback: FallbackReason | undefined = !contactId
+    const invalid = !contactId || (recipient?.messageId !== undefined && !messageId)
+    let fallback: FallbackReason | undefined = invalid
       ? 'invalid-consent'
       : recipientCount === 0
         ? 'no-recipient'
@@ -205,7 +207,7 @@ export async function sendCampaign(
           : found.ok
             ? undefined
             : found.reason
-    let error: unknown = !fallback || found.ok ? undefined : found.error
+    let error: unknown = !found.ok && fallback === found.reason ? found.error : undefined
     const record = !fallback && found.ok ? (found.value.get(contactId!) ?? null) : null
     const renderOptions = { now: clock(), ...(messageId ? { messageId } : {}) }
     let result: TransformResult

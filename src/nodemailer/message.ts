@@ -1,11 +1,17 @@
 // What the plugin and the campaign sender do alike once a message is
 // rewritten: build its outcome, and lay the rewrite's headers on the message.
+import { looksLikeEmail } from '../lib/personal-data.js'
 import { cnilPolicy } from '../policy/cnil.js'
 import type { Category, Policy } from '../policy/types.js'
 import type { TransformResult } from '../transform.js'
 import { LIST_UNSUBSCRIBE_HEADERS, selectConfigurationSet, signHeaders } from './delivery.js'
 import { readHeaders, writeHeaders } from './headers.js'
 import type { ConsentOutcome, FallbackReason } from './types.js'
+
+/** What `transform()` accepts as a message id: opaque, at most 256 characters, not an address. */
+export function isMessageId(value: unknown): value is string {
+  return typeof value === 'string' && /^[\w.:@+-]{1,256}$/.test(value) && !looksLikeEmail(value)
+}
 
 /** The policy for fallbacks: the caller's, without the list-hygiene pixel, so a fallback is never tracked. */
 export function fallbackPolicy(policy: Policy | undefined): Policy {

@@ -8,7 +8,7 @@ import { compile, transform, type TransformOptions, type TransformResult } from 
 import { isRawPart, PARTS, readPart, writePart, type MailMessageLike, type Part } from './content.js'
 import { ConsentPluginError, SendSkippedError } from './errors.js'
 import { readHeaders } from './headers.js'
-import { applyHeaders, fallbackPolicy, notify, outcomeOf, transporterDkim } from './message.js'
+import { applyHeaders, fallbackPolicy, isMessageId, notify, outcomeOf, transporterDkim } from './message.js'
 import { lookupWithin } from './lookup.js'
 import { NO_CONSENT, rememberOutcome, renderedOutcome } from './outcome.js'
 import { countRecipients } from './recipients.js'
@@ -54,7 +54,7 @@ function readConsent(value: unknown, defaultCategory: Category): ConsentRequest 
     fallback: 'invalid-consent',
   })
   if (given.category !== undefined && !isCategory(given.category)) return invalid()
-  if (given.messageId !== undefined && (typeof given.messageId !== 'string' || given.messageId === '')) return invalid()
+  if (given.messageId !== undefined && !isMessageId(given.messageId)) return invalid()
   const category = (given.category as Category | undefined) ?? defaultCategory
   const messageId = given.messageId as string | undefined
   const base = { category, ...(messageId ? { messageId } : {}) }

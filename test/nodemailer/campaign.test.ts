@@ -169,6 +169,20 @@ describe('sendCampaign', () => {
     expectNoTracker((await parse(m!.raw)).html as string)
   })
 
+  test('a recipient with an address for contactId or a malformed messageId is sent untracked', async () => {
+    const store = await campaignStore(4)
+    const transporter = pooled()
+    const list: CampaignRecipient[] = [
+      { contactId: 'contact-0@example.org', to: 'contact-0@example.org' },
+      { contactId: 'c_0', to: 'contact-0@example.org', messageId: '<m0@shop.example.com>' },
+    ]
+    const before = smtp.messages.length
+    const summary = await sendCampaign(transporter, compiled, list, { store, category: 'marketing', mail: { from: 'news@shop.example.com' }, now })
+    transporter.close()
+    expect(summary).toMatchObject({ sent: 2, tracked: 0, untracked: 2, fallbacks: { 'invalid-consent': 2 } })
+    for (const m of (await smtp.waitFor(before + 2)).slice(before)) expectNoTracker((await parse(m.raw)).html as string)
+  })
+
   test('an abort signal stops the campaign; what was sent is counted', async () => {
     const store = await campaignStore(200)
     const transporter = pooled()

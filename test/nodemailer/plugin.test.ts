@@ -320,9 +320,15 @@ describe('fail closed', () => {
     expect(parsed.html).toBe(RECEIPT_HTML)
   })
 
-  test('an invalid consent field (an email address for contactId, an unknown category) is sent untracked', async () => {
+  test('an invalid consent field (an email address for contactId, an unknown category, a Message-ID header for messageId) is sent untracked', async () => {
     const { t } = transporter()
-    for (const consent of [{ contactId: 'ada@example.org', category: 'marketing' }, { contactId: 'c_optin', category: 'newsletter' }, 'c_optin']) {
+    for (const consent of [
+      { contactId: 'ada@example.org', category: 'marketing' },
+      { contactId: 'c_optin', category: 'newsletter' },
+      { contactId: 'c_optin', messageId: 'not an id' },
+      { contactId: 'c_optin', messageId: '<abc@mail.example.com>' },
+      'c_optin',
+    ]) {
       const { info, parsed } = await sendAndReceive(t, { ...promo, consent })
       expect(info.consentTracking?.status).toBe('untracked')
       expect(info.consentTracking?.fallback).toBe('invalid-consent')
@@ -428,6 +434,16 @@ describe('reporting', () => {
     }
     expect(seen).toEqual(['c_optin:tracked', 'c_withdrawn:untracked'])
     expect(warnings.filter((w) => w.includes('listener bug'))).toHaveLength(2)
+  })
+
+  test('sendWithConsent keeps the transport’s info type and refuses unknown options at compile time', async () => {
+    const { t } = transporter()
+    const info = await sendWithConsent(t, { from: 'a@shop.example.com', to: 'ada@example.org', ...promo, consent: { contactId: 'c_optin' } })
+    const accepted: (string | object)[] | undefined = info.accepted
+    expect(accepted).toEqual(['ada@example.org'])
+    expect(info.consentTracking?.status).toBe('tracked')
+    // @ts-expect-error a misspelt Nodemailer option is caught by the type
+    await sendWithConsent(t, { from: 'a@shop.example.com', to: 'ada@example.org', txet: 'x', consent: { contactId: 'c_withdrawn' } })
   })
 
   test('the plain transporter.sendMail path: the outcome is found from the consent object', async () => {
