@@ -92,6 +92,14 @@ describe('token', () => {
     expect((await cli(['token', 'verify', 'a.b.c.d', '--keys', tmp.file('broken.json', '{nope')])).stderr).toMatch(/is not valid JSON/)
   })
 
+  test('inspect names the purposes of a message token, for every purpose', async () => {
+    const tokens = createTokens({ keys: [{ kid: 'x1', secret: new Uint8Array(32).fill(3) }] })
+    const purposes = ['open', 'click', 'withdraw', 'preferences', 'consent', 'unsubscribe'] as const
+    const message = await tokens.signMessage({ contactId: 'c_9', purposes })
+    const out = JSON.parse((await cli(['token', 'inspect', message.token('open')])).stdout)
+    expect(out.purposes).toEqual([...purposes])
+  })
+
   test('inspect decodes without keys and says it did not verify; garbage is bad input', async () => {
     const tokens = createTokens({ keys: [{ kid: 'x1', secret: new Uint8Array(32).fill(3) }] })
     const t = await tokens.sign({ purpose: 'consent', contactId: 'c_9', messageId: 'm_1', noticeVersion: '2026-04', expiresIn: 3600 })

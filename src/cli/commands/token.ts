@@ -7,8 +7,9 @@ import type { RunContext } from '../context.js'
 import { CliError, EXIT } from '../exit-codes.js'
 import { loadKeys } from '../lazy.js'
 
-const AUDIENCE_PREFIX = 'etc:'
 const TOKEN_PURPOSES = Object.keys(ROUTE_SEGMENT) as TokenPurpose[]
+// The `aud` value of each purpose, as createTokens() writes it (test/cli/keys-and-tokens.test.ts pins the two together).
+const PURPOSE_OF_AUDIENCE: Readonly<Record<string, TokenPurpose>> = { o: 'open', c: 'click', w: 'withdraw', p: 'preferences', k: 'consent', u: 'unsubscribe' }
 
 /** Header and payload of a token, decoded without any check. */
 export function decodeToken(token: string): { header: Record<string, unknown>; payload: Record<string, unknown> } {
@@ -31,10 +32,7 @@ export function decodeToken(token: string): { header: Record<string, unknown>; p
 
 function purposesOf(payload: Record<string, unknown>): TokenPurpose[] {
   const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud]
-  return aud
-    .filter((a): a is string => typeof a === 'string' && a.startsWith(AUDIENCE_PREFIX))
-    .map((a) => a.slice(AUDIENCE_PREFIX.length) as TokenPurpose)
-    .filter((p) => TOKEN_PURPOSES.includes(p))
+  return aud.flatMap((a) => (typeof a === 'string' && PURPOSE_OF_AUDIENCE[a] ? [PURPOSE_OF_AUDIENCE[a]] : []))
 }
 
 const iso = (seconds: unknown) => (typeof seconds === 'number' ? new Date(seconds * 1000).toISOString() : undefined)
@@ -83,7 +81,7 @@ export function tokenCommand(program: Command, ctx: RunContext): void {
     )
     .addOption(new Option('--purpose <purpose>', 'the purpose to verify for').choices([...TOKEN_PURPOSES]))
     .option('--keys <file>', 'key file (default: $ETC_KEYS or $ETC_KEYS_FILE)')
-    .option('--issuer <iss>', 'expected issuer (default: email-tracking-consent)')
+    .option('--issuer <iss>', "expected issuer, when the sender's createTokens() sets one")
     .action(async (value: string, options: { purpose?: TokenPurpose; keys?: string; issuer?: string }) => {
       const { tokens } = await loadKeys(options.keys, ctx.io, options.issuer)
       const text = value.trim()
