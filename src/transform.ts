@@ -35,6 +35,8 @@ export interface TransformOptions {
   baseUrl: string
   /** Id of the message, bound into the tokens. Default: a random id per render. */
   messageId?: string
+  /** The recipient's opaque id when `consent` is null (unknown to the store), so consent and unsubscribe links can still be signed. Ignored when a record is given. */
+  contactId?: string
   /** Clock of the decision. Default: now. */
   now?: Date
   /** The rules. Default: `cnilPolicy()`. */
@@ -96,6 +98,8 @@ export interface TransformResult {
 export interface RenderOptions {
   messageId?: string
   now?: Date
+  /** The recipient's opaque id when `consent` is null (unknown to the store), so consent and unsubscribe links can still be signed. */
+  contactId?: string
 }
 
 /** A template compiled once for a campaign. */
@@ -127,6 +131,7 @@ interface Settings {
   base: string
   escapedBase: string
   messageId: string | undefined
+  contactId: string | undefined
   now: Date | undefined
   policy: Policy | undefined
   providers: ProviderName[]
@@ -192,6 +197,8 @@ function normalizeOptions(options: TransformOptions): Settings {
     if (value !== undefined && (typeof value !== 'string' || !ID.test(value) || looksLikeEmail(value)))
       fail('invalid-option', `options.${field} must be an opaque id of at most 256 characters`)
   }
+  if (options.contactId !== undefined && (typeof options.contactId !== 'string' || options.contactId === ''))
+    fail('invalid-option', 'options.contactId must be a non-empty string')
   if (options.now !== undefined && !(options.now instanceof Date && !Number.isNaN(options.now.getTime())))
     fail('invalid-option', 'options.now must be a valid Date')
   if (options.trackers !== undefined) {
@@ -205,6 +212,7 @@ function normalizeOptions(options: TransformOptions): Settings {
     base,
     escapedBase: escapeAttribute(base),
     messageId: options.messageId,
+    contactId: options.contactId,
     now: options.now,
     policy: options.policy,
     providers,
@@ -405,7 +413,7 @@ async function renderDecided(
 ): Promise<TransformResult> {
   const key = variantKey(decision, category, settings.tracker)
   const messageId = options.messageId ?? settings.messageId
-  const contactId = consent?.contactId
+  const contactId = consent?.contactId ?? options.contactId ?? settings.contactId
   if (key === 'strip') return renderUntracked(compiled, parts, settings, decision, [], { contactId, messageId })
   const variant = compiled.variant(key)
   if (variant.failure !== undefined) return renderUntracked(compiled, parts, settings, untrackedDecision(decision, variant.failure), [], { contactId, messageId })

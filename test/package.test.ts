@@ -13,6 +13,13 @@ const PUBLIC_EXPORTS: Record<string, string[]> = {
     'ConsentTrackingError', 'PolicyError', 'TOKEN_PURPOSES', 'TokenError', 'cnilPolicy', 'createTokens', 'decide',
     'NO_TRACK_ATTRIBUTES', 'PROVIDER_NAMES', 'TransformError', 'compile', 'knownTrackers', 'personalParams', 'transform',
   ],
+  './store': ['CONSENT_EVENT_TYPES', 'CONSENT_SOURCES', 'GENESIS_HASH', 'STORE_LIMITS', 'StoreError', 'consentEventHash', 'createMemoryStore'],
+  './store/sqlite': ['createSqliteStore'],
+  './store/postgres': ['createPostgresStore'],
+  './store/testing': ['expectedRecord', 'memoryStoreProbe', 'postgresStoreProbe', 'runStoreConformance', 'sqliteStoreProbe'],
+  './http': ['HttpError', 'createHandler'],
+  './http/node': ['toNodeListener'],
+  './nodemailer': ['ConsentPluginError', 'SendSkippedError', 'consentOutcome', 'consentTracking', 'sendCampaign', 'sendWithConsent'],
 }
 
 describe('public API', () => {

@@ -1,0 +1,86 @@
+import type { Locale } from '../types.js'
+
+/** A transparent 1×1 GIF (42 bytes). */
+export const PIXEL_GIF = Uint8Array.of(
+  71, 73, 70, 56, 57, 97, 1, 0, 1, 0, 128, 0, 0, 0, 0, 0, 255, 255, 255, 33, 249, 4, 1, 0, 0, 0, 0, 44, 0, 0, 0, 0, 1, 0, 1, 0, 0,
+  2, 1, 68, 0, 59,
+)
+
+/**
+ * A response as plain data. Routes build these; the handler turns one into a
+ * Web `Response`, and the Node bridge writes it directly (a `Response` with a
+ * body costs a stream, more than the whole pixel route).
+ */
+export interface PlainResponse {
+  status: number
+  /** Lowercase names. */
+  headers: Readonly<Record<string, string>>
+  /** `null` for no body (HEAD, redirects). */
+  body: Uint8Array | null
+}
+
+/**
+ * The key under which a handler made by this package offers its plain-data
+ * form, `(request, context) => Promise<PlainResponse>`, to the Node bridge. A
+ * registry symbol, so it holds across the ESM and CJS builds.
+ */
+export const PLAIN_RESPONDER: unique symbol = Symbol.for('email-tracking-consent.plain-responder') as never
+
+/** The Web `Response` of a plain one. */
+export function toResponse(plain: PlainResponse): Response {
+  return new Response(plain.body, { status: plain.status, headers: plain.headers })
+}
+
+const encoder = new TextEncoder()
+
+// Tokens are in our URLs: never cache, never index, never leak them as a Referer.
+const PRIVATE_HEADERS = {
+  'cache-control': 'no-store',
+  'referrer-policy': 'no-referrer',
+  'x-robots-tag': 'noindex, nofollow',
+  'x-content-type-options': 'nosniff',
+} as const
+
+const PIXEL: PlainResponse = {
+  status: 200,
+  headers: { ...PRIVATE_HEADERS, 'content-type': 'image/gif', 'content-length': String(PIXEL_GIF.length) },
+  body: PIXEL_GIF,
+}
+const PIXEL_HEAD: PlainResponse = { ...PIXEL, body: null }
+
+/** The pixel: always this, whatever the token. `HEAD` gets the headers only. */
+export function pixelResponse(head: boolean): PlainResponse {
+  return head ? PIXEL_HEAD : PIXEL
+}
+
+/** A 302 to a bound click target. */
+export function redirectResponse(location: string): PlainResponse {
+  return { status: 302, headers: { ...PRIVATE_HEADERS, location }, body: null }
+}
+
+/** What a page response needs besides its HTML. */
+export interface PageResponseInit {
+  status?: number
+  locale: Locale
+  csp: string
+  head: boolean
+  /** `true` when the language came from `Accept-Language`. */
+  negotiated: boolean
+  extraHeaders?: Record<string, string>
+}
+
+/** An HTML page with the security headers every page carries. */
+export function pageResponse(html: string, init: PageResponseInit): PlainResponse {
+  const bytes = encoder.encode(html)
+  const headers: Record<string, string> = {
+    ...PRIVATE_HEADERS,
+    'content-type': 'text/html; charset=utf-8',
+    'content-length': String(bytes.length),
+    'content-security-policy': init.csp,
+    'x-frame-options': 'DENY',
+    'content-language': init.locale,
+    ...(init.negotiated ? { vary: 'Accept-Language' } : {}),
+    ...init.extraHeaders,
+  }
+  return { status: init.status ?? 200, headers, body: init.head ? null : bytes }
+}
