@@ -27,11 +27,10 @@ async function listen(listener) {
 
 const ROUNDS = 5
 
-async function load(server, path, duration, method = 'GET') {
+async function load(server, path, duration) {
   const { port } = server.address()
   const result = await autocannon({
     url: `http://127.0.0.1:${port}${path}`,
-    method,
     connections: 32,
     pipelining: 1,
     duration,
@@ -44,17 +43,18 @@ async function load(server, path, duration, method = 'GET') {
 
 /** Alternating rounds of each server, DURATION_S seconds per server in all, after a 1 s warm-up each. */
 async function compare(cases) {
-  for (const c of cases) await load(c.server, c.path, 1, c.method)
-  const totals = cases.map((c) => ({ name: c.name, ops: 0, seconds: 0, p99: [] }))
+  for (const c of cases) await load(c.server, c.path, 1)
+  const totals = cases.map((c) => ({ name: c.name, ops: 0, seconds: 0, p99: [], rates: [] }))
   for (let round = 0; round < ROUNDS; round++) {
     for (const [i, c] of cases.entries()) {
-      const r = await load(c.server, c.path, DURATION_S / ROUNDS, c.method)
+      const r = await load(c.server, c.path, DURATION_S / ROUNDS)
       totals[i].ops += r.requests.total
       totals[i].seconds += r.duration
       totals[i].p99.push(r.latency.p99)
+      totals[i].rates.push(r.requests.total / r.duration)
     }
   }
-  return totals.map((t) => ({ name: t.name, ops: t.ops, perSec: t.ops / t.seconds, p99: Math.max(...t.p99) }))
+  return totals.map((t) => ({ name: t.name, ops: t.ops, perSec: t.ops / t.seconds, p99: Math.max(...t.p99), rates: t.rates }))
 }
 
 export default async function httpBench() {
@@ -76,7 +76,8 @@ export default async function httpBench() {
       { name: 'handler pixel GET via toNodeListener', server: bridged, path: `/t/o/${token}` },
     ])
     printTable(`Pixel route, ${DURATION_S} s each, 32 connections on loopback`, rows, { baseline: 'bare node:http GIF', unit: 'requests/s' })
-    console.log(`p99 latency: bare ${rows[0].p99} ms, handler GET ${rows[1].p99} ms; opens reported: ${opens}`)
+    const perRound = rows[1].rates.map((r, i) => (r / rows[0].rates[i]).toFixed(2))
+    console.log(`ratio per round: ${perRound.join(', ')}; p99 latency: bare ${rows[0].p99} ms, handler ${rows[1].p99} ms; opens reported: ${opens}`)
     // The signature check alone, in the same run: jose HS256 verify through Web Crypto.
     const verify = await measure('tokens.verify (32 in flight)', () => Promise.all(Array.from({ length: 32 }, () => tokens.verify(token, { purpose: 'open' }))).then(() => 32))
     printTable('Token verification in the same run', [verify], { unit: 'verifies/s' })

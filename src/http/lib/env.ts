@@ -78,8 +78,7 @@ export async function recordEvents(env: HandlerEnv, events: ConsentEventInput[])
   if (events.length === 0) return []
   try {
     // recordMany is optional in the store contract: one transaction when offered.
-    const batch = (env.store as { recordMany?: (events: ConsentEventInput[]) => Promise<ConsentEvent[]> }).recordMany
-    if (batch) return await batch.call(env.store, events)
+    if (env.store.recordMany) return await env.store.recordMany(events)
     const stored: ConsentEvent[] = []
     for (const event of events) stored.push(await env.store.record(event))
     return stored
