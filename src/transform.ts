@@ -114,7 +114,15 @@ export interface CompiledEmail {
 /** Stable codes of {@link TransformError}. */
 export type TransformErrorCode = 'invalid-email' | 'invalid-tokens' | 'invalid-base-url' | 'invalid-option'
 
-/** Thrown by `transform()` and `compile()` for invalid options or input, never for a rewriting problem (those fail closed). */
+/**
+ * Thrown by `transform()` and `compile()` for invalid options or input, never for a rewriting problem (those fail closed).
+ *
+ * @example
+ * ```ts
+ * try { compile(html, { tokens, baseUrl: 'ftp://nope' }) }
+ * catch (err) { if (err instanceof TransformError && err.code === 'invalid-base-url') console.error(err.message) }
+ * ```
+ */
 export class TransformError extends ConsentTrackingError<TransformErrorCode> {}
 
 /** Where an internal test can find the edits of a result: source ranges and the text written there. */

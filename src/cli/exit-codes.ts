@@ -1,5 +1,5 @@
 /**
- * Exit codes of every command. Documented in docs/cli.md; scripts rely on
+ * Exit codes of every command. Documented in README.md (Command line); scripts rely on
  * them, so a code never changes meaning.
  */
 export const EXIT = {
