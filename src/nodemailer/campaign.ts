@@ -20,6 +20,7 @@ export const DEFAULT_BATCH_TIMEOUT_MS = 10_000
 
 /** Anything with Nodemailer's promise `sendMail`: a transporter, pooled or not. */
 export interface MailTransport {
+  /** Sends one message; resolves with the transport's `info` once it is accepted, rejects when it is not. */
   sendMail(mail: never): Promise<unknown>
 }
 

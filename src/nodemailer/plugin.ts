@@ -26,7 +26,9 @@ export interface ConsentTrackingPlugin {
   (mail: MailMessageLike, callback: (err?: Error | null) => void): void
   /** Listens to the outcome of every message (`decision`), including skipped ones. */
   on(event: 'decision', listener: (outcome: ConsentOutcome) => void): this
+  /** Listens to the outcome of the next message only, then removes the listener. */
   once(event: 'decision', listener: (outcome: ConsentOutcome) => void): this
+  /** Removes a listener added with `on` or `once`. */
   off(event: 'decision', listener: (outcome: ConsentOutcome) => void): this
 }
 
