@@ -13,6 +13,8 @@ const PUBLIC_EXPORTS: Record<string, string[]> = {
     'ConsentTrackingError', 'PolicyError', 'TOKEN_PURPOSES', 'TokenError', 'cnilPolicy', 'createTokens', 'decide',
     'NO_TRACK_ATTRIBUTES', 'PROVIDER_NAMES', 'TransformError', 'compile', 'knownTrackers', 'personalParams', 'transform',
   ],
+  './http': ['HttpError', 'createHandler'],
+  './http/node': ['toNodeListener'],
 }
 
 describe('public API', () => {

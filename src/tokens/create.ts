@@ -29,6 +29,12 @@ function purposeTag(mac: HmacKey, purpose: TokenPurpose, tokenId: string): strin
   return encodeBase64url(hmac(mac, `purpose\0${purpose}\0${tokenId}`).subarray(0, TAG_BYTES))
 }
 
+function formMac(mac: HmacKey, purpose: TokenPurpose, tokenId: string, issuedAt36: string): string {
+  return encodeBase64url(hmac(mac, `form\0${purpose}\0${tokenId}\0${issuedAt36}`).subarray(0, TAG_BYTES))
+}
+
+const FORM_NONCE = /^([0-9a-z]{1,11})\.([A-Za-z0-9_-]{22})$/
+
 function urlHash(url: string): string {
   return encodeBase64url(sha256(url).subarray(0, TAG_BYTES))
 }
@@ -209,6 +215,24 @@ export function createTokens(options: TokensOptions): Tokens {
 
     linkMac(linkScope, url) {
       return encodeBase64url(hmac(signer.mac, `link\0${linkScope}\0${url}`).subarray(0, TAG_BYTES))
+    },
+
+    formNonce(claims, issuedAtMs) {
+      const key = byKid.get(claims?.kid)
+      if (!key) throw new TokenError('unknown-key', 'The token was signed with a key that is not in the ring')
+      checkPurpose(claims.purpose)
+      if (!Number.isSafeInteger(issuedAtMs) || issuedAtMs < 0) throw new TokenError('invalid-input', 'issuedAtMs must be a non-negative integer')
+      const issuedAt36 = issuedAtMs.toString(36)
+      return `${issuedAt36}.${formMac(key.mac, claims.purpose, claims.tokenId, issuedAt36)}`
+    },
+
+    checkFormNonce(claims, nonce) {
+      const key = byKid.get(claims?.kid)
+      const m = typeof nonce === 'string' ? FORM_NONCE.exec(nonce) : null
+      if (!key || !m || !TOKEN_PURPOSES.includes(claims.purpose)) return undefined
+      const [, issuedAt36, mac] = m as unknown as [string, string, string]
+      if (!timingSafeEqual(mac, formMac(key.mac, claims.purpose, claims.tokenId, issuedAt36))) return undefined
+      return parseInt(issuedAt36, 36)
     },
 
     isBoundTarget(claims, url, mac) {

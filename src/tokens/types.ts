@@ -109,6 +109,20 @@ export interface Tokens {
    * matches the token's link scope and key. Constant time.
    */
   isBoundTarget(claims: TokenClaims, url: string, mac?: string): boolean
+  /**
+   * A form nonce for a page served for a verified token: a MAC (with the key
+   * that signed the token) over the token's purpose, its id and `issuedAtMs`,
+   * the time the page was served. The page embeds it in its form; the POST
+   * hands it back to {@link Tokens.checkFormNonce}. Stateless: nothing is
+   * stored between the GET and the POST. Synchronous and cheap.
+   */
+  formNonce(claims: Pick<TokenClaims, 'purpose' | 'tokenId' | 'kid'>, issuedAtMs: number): string
+  /**
+   * The time (ms since the epoch) at which {@link Tokens.formNonce} made `nonce`
+   * for this token and purpose, or `undefined` when it was made for another
+   * token, purpose or key, or was altered. Constant time in the MAC.
+   */
+  checkFormNonce(claims: Pick<TokenClaims, 'purpose' | 'tokenId' | 'kid'>, nonce: string): number | undefined
   /** The `kid` of the signing key. */
   readonly signingKid: string
 }

@@ -1,0 +1,182 @@
+import { ROUTE_SEGMENT } from '../lib/routes.js'
+import { cnilPolicy } from '../policy/cnil.js'
+import { validatePolicy } from '../policy/validate.js'
+import { HttpError } from './errors.js'
+import { createClassifier } from './lib/classify.js'
+import { sendPage, type HandlerEnv, type Visit } from './lib/env.js'
+import { isLocale, negotiateLocale } from './lib/locale.js'
+import { pixelResponse } from './lib/responses.js'
+import { createPageRenderer, type FormAlert } from './pages/render.js'
+import { clickRoute } from './routes/click.js'
+import { consentRoute } from './routes/consent.js'
+import { openRoute } from './routes/open.js'
+import { preferencesRoute } from './routes/preferences.js'
+import type { Route } from './routes/route.js'
+import { unsubscribeRoute } from './routes/unsubscribe.js'
+import { withdrawRoute } from './routes/withdraw.js'
+import type { Handler, HandlerOptions, Logger, RequestContext } from './types.js'
+
+const ROUTES: Record<string, Route> = Object.fromEntries(
+  [openRoute, clickRoute, withdrawRoute, preferencesRoute, consentRoute, unsubscribeRoute].map((r) => [ROUTE_SEGMENT[r.purpose], r]),
+)
+const DEFAULT_MAX_BODY_BYTES = 16_384
+const DEFAULT_MIN_DELAY_MS = 2_000
+const DEFAULT_MAX_AGE_MS = 86_400_000
+
+/**
+ * Creates the Web-standard handler of the personal links: the pixel
+ * (`/o/:token`), click redirects (`/c/:token`), the withdrawal confirmation
+ * (`/w/:token`), the preference center (`/p/:token`), consent acceptance
+ * (`/consent/:token`) and unsubscribe with RFC 8058 one-click (`/u/:token`),
+ * under `basePath`. It uses Web APIs only (`Request`, `Response`, Web Crypto),
+ * so it runs on Node (see `email-tracking-consent/http/node`), Deno, Bun and
+ * workers. It never rejects: every failure is a response.
+ *
+ * Exported from `email-tracking-consent/http`.
+ *
+ * @throws {HttpError} `invalid-option` for an unusable option (bad base path, colors, URLs, limits).
+ * @example
+ * ```ts
+ * import { createTokens } from 'email-tracking-consent'
+ * import { createHandler } from 'email-tracking-consent/http'
+ * import { createSqliteStore } from 'email-tracking-consent/store/sqlite'
+ *
+ * const handler = createHandler({
+ *   tokens: createTokens({ keys: [{ kid: '2026-11', secret: process.env.TRACKING_SECRET! }] }),
+ *   store: createSqliteStore({ database: 'consent.db' }),
+ *   basePath: '/t',
+ *   pages: { brand: { name: 'Acme' } },
+ *   hooks: { onOpen: (report) => analytics.open(report) },
+ * })
+ * const response = await handler(new Request('https://mail.example.com/t/w/eyJ…'))
+ * ```
+ */
+export function createHandler(options: HandlerOptions): Handler {
+  if (typeof options !== 'object' || options === null) throw new HttpError('invalid-option', 'createHandler needs { tokens, store }')
+  const { tokens, store } = options
+  if (!tokens || typeof tokens.verify !== 'function' || typeof tokens.checkFormNonce !== 'function')
+    throw new HttpError('invalid-option', 'tokens must come from createTokens()')
+  if (!store || typeof store.get !== 'function' || typeof store.record !== 'function')
+    throw new HttpError('invalid-option', 'store must be a ConsentStore')
+  if (options.locale !== undefined && !isLocale(options.locale)) throw new HttpError('invalid-option', 'locale must be "en" or "fr"')
+  if (options.noticeVersion !== undefined && (typeof options.noticeVersion !== 'string' || options.noticeVersion === ''))
+    throw new HttpError('invalid-option', 'noticeVersion must be a non-empty string')
+  const basePath = normalizeBasePath(options.basePath)
+  const logger: Logger = options.logger ?? console
+  const pages = createPageRenderer(options.pages)
+  if (pages.lowContrast.length > 0)
+    logger.warn('email-tracking-consent: brand colors below WCAG AA contrast (4.5:1)', { pairs: pages.lowContrast })
+  let policy
+  try {
+    policy = validatePolicy(options.policy ?? cnilPolicy())
+  } catch (cause) {
+    throw new HttpError('invalid-option', 'policy is invalid', { cause })
+  }
+
+  const env: HandlerEnv = {
+    tokens,
+    store,
+    policy,
+    hooks: options.hooks ?? {},
+    pages,
+    logger,
+    classify: createClassifier(options.machineSignatures),
+    basePath,
+    ...(options.noticeVersion !== undefined ? { noticeVersion: options.noticeVersion } : {}),
+    minDelayMs: count(options.forms?.minDelayMs, DEFAULT_MIN_DELAY_MS, 'forms.minDelayMs'),
+    maxAgeMs: count(options.forms?.maxAgeMs, DEFAULT_MAX_AGE_MS, 'forms.maxAgeMs'),
+    maxBodyBytes: count(options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES, 'maxBodyBytes'),
+  }
+  if (env.maxAgeMs <= env.minDelayMs) throw new HttpError('invalid-option', 'forms.maxAgeMs must be larger than forms.minDelayMs')
+  const now = options.now ?? (() => new Date())
+  const clientIp = options.clientIp ?? ((_request: Request, context: RequestContext) => context.remoteAddress)
+
+  const handles = (pathname: string) => basePath === '' || pathname === basePath || pathname.startsWith(`${basePath}/`)
+
+  async function handler(request: Request, context: RequestContext = {}): Promise<Response> {
+    const fixed = options.locale
+    const visit: Partial<Visit> & { locale: Visit['locale']; negotiated: boolean; head: boolean } = {
+      locale: fixed ?? 'en',
+      negotiated: false,
+      head: request?.method === 'HEAD',
+    }
+    let route: Route | undefined
+    try {
+      visit.request = request
+      visit.locale = negotiateLocale(request.headers.get('accept-language'), fixed)
+      visit.negotiated = fixed === undefined
+      visit.url = new URL(request.url)
+      visit.at = now()
+      visit.userAgent = request.headers.get('user-agent') ?? ''
+      visit.ip = clientIp(request, context)
+      const match = matchRoute(visit.url.pathname)
+      if (!match) throw new HttpError('not-found', `No route at ${visit.url.pathname}`)
+      route = match.route
+      visit.token = match.token
+      if (!route.methods.includes(request.method)) throw new HttpError('method-not-allowed', `${request.method} is not allowed here`)
+      return await route.handle(env, visit as Visit)
+    } catch (err) {
+      return errorResponse(err, visit, route)
+    }
+  }
+
+  function matchRoute(pathname: string): { route: Route; token: string } | undefined {
+    if (!handles(pathname)) return undefined
+    const [segment, token, ...rest] = pathname.slice(basePath.length + 1).split('/')
+    const route = segment === undefined ? undefined : ROUTES[segment]
+    if (!route || !token || rest.length > 0) return undefined
+    let decoded = token
+    try {
+      decoded = decodeURIComponent(token)
+    } catch {
+      // Left as is: it cannot verify, and the route answers that.
+    }
+    return { route, token: decoded }
+  }
+
+  /** The one place where failures become responses. */
+  async function errorResponse(err: unknown, visit: Partial<Visit> & Pick<Visit, 'locale' | 'negotiated' | 'head'>, route: Route | undefined): Promise<Response> {
+    const error = err instanceof HttpError ? err : new HttpError('internal', 'Unexpected failure', { cause: err })
+    if (error.code === 'internal' || error.code === 'store-unavailable')
+      logger.error(`email-tracking-consent: ${error.message}`, { code: error.code, route: route?.purpose, error: error.cause ?? error })
+    // The pixel answers the GIF whatever happened.
+    if (route === openRoute && error.code !== 'method-not-allowed') return pixelResponse(visit.head)
+    const pageVisit = visit as Visit
+    try {
+      if ((error.code === 'form-too-fast' || error.code === 'invalid-form') && route?.formAgain && visit.claims) {
+        const alert: FormAlert = error.code === 'form-too-fast' ? 'too-fast' : 'expired'
+        const extra: Record<string, string> | undefined = error.code === 'form-too-fast' ? { 'retry-after': String(Math.ceil(env.minDelayMs / 1000)) } : undefined
+        return sendPage(env, pageVisit, await route.formAgain(env, pageVisit, alert), error.status, extra)
+      }
+    } catch (again) {
+      return errorResponse(again, visit, undefined)
+    }
+    const extra: Record<string, string> = {}
+    if (error.code === 'method-not-allowed') extra.allow = (route?.methods ?? ['GET', 'HEAD']).join(', ')
+    if (error.code === 'store-unavailable') extra['retry-after'] = '60'
+    return sendPage(env, pageVisit, pages.error(visit.locale, error.code), error.status, extra)
+  }
+
+  return Object.assign(handler, { basePath, maxBodyBytes: env.maxBodyBytes, handles })
+}
+
+function normalizeBasePath(value: string | undefined): string {
+  if (value === undefined || value === '' || value === '/') return ''
+  if (typeof value !== 'string') throw new HttpError('invalid-option', 'basePath must be a string')
+  let path = value
+  if (/^https?:\/\//i.test(value)) {
+    try {
+      path = new URL(value).pathname
+    } catch (cause) {
+      throw new HttpError('invalid-option', 'basePath is not a valid URL', { cause })
+    }
+  }
+  if (!path.startsWith('/') || /[?#\s]/.test(path)) throw new HttpError('invalid-option', 'basePath must be a path starting with "/" (or a full http(s) URL)')
+  return path.replace(/\/+$/, '')
+}
+
+function count(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback
+  if (!Number.isSafeInteger(value) || value < 0) throw new HttpError('invalid-option', `${name} must be a non-negative integer`)
+  return value
+}

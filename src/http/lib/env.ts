@@ -1,0 +1,147 @@
+import { personalUrl } from '../../lib/routes.js'
+import { decide } from '../../policy/decide.js'
+import type { ConsentRecord, Decision, Policy } from '../../policy/types.js'
+import type { ConsentEvent, ConsentEventInput, ConsentStore, Evidence } from '../../store/types.js'
+import { TokenError } from '../../tokens/errors.js'
+import type { TokenClaims, TokenPurpose, Tokens } from '../../tokens/types.js'
+import { HttpError } from '../errors.js'
+import type { PageRenderer } from '../pages/render.js'
+import type { ConsentChangeReport, HandlerHooks, Locale, Logger } from '../types.js'
+import type { Classified } from './classify.js'
+import { pageResponse } from './responses.js'
+
+/** Everything a route needs that is fixed at `createHandler()` time. */
+export interface HandlerEnv {
+  tokens: Tokens
+  store: ConsentStore
+  policy: Policy
+  hooks: HandlerHooks
+  pages: PageRenderer
+  logger: Logger
+  classify: (userAgent: string, ip: string | undefined) => Classified
+  basePath: string
+  noticeVersion?: string
+  minDelayMs: number
+  maxAgeMs: number
+  maxBodyBytes: number
+}
+
+/** One request as the routes see it. */
+export interface Visit {
+  request: Request
+  url: URL
+  locale: Locale
+  /** The locale came from `Accept-Language` (so responses vary on it). */
+  negotiated: boolean
+  head: boolean
+  /** The handler's clock when the request arrived. */
+  at: Date
+  /** The raw token from the path. */
+  token: string
+  userAgent: string
+  ip: string | undefined
+  /** Set once the token verified; the error path uses it to serve a form again. */
+  claims?: TokenClaims
+}
+
+// Evidence values are capped by the store (1,024 UTF-8 bytes); a user agent is latin-1, at most 2 bytes a character.
+const MAX_USER_AGENT = 500
+
+/** Verifies the path token for one purpose; a bad token becomes a 4xx, never a 500. */
+export async function verifyToken(env: HandlerEnv, visit: Visit, purpose: TokenPurpose): Promise<TokenClaims> {
+  try {
+    visit.claims = await env.tokens.verify(visit.token, { purpose, now: visit.at })
+    return visit.claims
+  } catch (err) {
+    if (err instanceof TokenError) {
+      if (err.code === 'expired') throw new HttpError('expired-token', 'The link has expired', { cause: err })
+      throw new HttpError('invalid-token', `The link's token does not verify (${err.code})`, { cause: err })
+    }
+    throw err
+  }
+}
+
+/** The contact's current record; a store failure becomes `store-unavailable`. */
+export async function readRecord(env: HandlerEnv, contactId: string): Promise<ConsentRecord | null> {
+  try {
+    return await env.store.get(contactId)
+  } catch (cause) {
+    throw new HttpError('store-unavailable', 'The consent store could not be read', { cause })
+  }
+}
+
+/**
+ * Appends events in order (one transaction when the store offers `recordMany`).
+ * An id already recorded (a double submit) counts as done: the first write stands.
+ */
+export async function recordEvents(env: HandlerEnv, events: ConsentEventInput[]): Promise<ConsentEvent[]> {
+  if (events.length === 0) return []
+  try {
+    // recordMany is optional in the store contract: one transaction when offered.
+    const batch = (env.store as { recordMany?: (events: ConsentEventInput[]) => Promise<ConsentEvent[]> }).recordMany
+    if (batch) return await batch.call(env.store, events)
+    const stored: ConsentEvent[] = []
+    for (const event of events) stored.push(await env.store.record(event))
+    return stored
+  } catch (cause) {
+    if ((cause as { code?: unknown })?.code === 'idempotency-conflict') return []
+    throw new HttpError('store-unavailable', 'The consent store could not record the change', { cause })
+  }
+}
+
+/** The decision for a marketing message to this contact right now: what tracking the consent allows at this instant. */
+export function decideNow(env: HandlerEnv, record: ConsentRecord | null, at: Date): Decision {
+  return decide(record, 'marketing', { policy: env.policy, now: at })
+}
+
+/** Proof kept with an event: the token, the message, the client. */
+export function evidenceOf(visit: Visit, claims: TokenClaims, extra: Record<string, string> = {}): Evidence {
+  const evidence: Evidence = { tokenId: claims.tokenId }
+  if (claims.messageId !== undefined) evidence.messageId = claims.messageId
+  if (visit.ip) evidence.ip = visit.ip.slice(0, 64)
+  if (visit.userAgent) evidence.userAgent = visit.userAgent.slice(0, MAX_USER_AGENT)
+  return { ...evidence, ...extra }
+}
+
+/** Runs a hook; a hook that throws is logged and contained. */
+export async function runHook<K extends keyof HandlerHooks>(
+  env: HandlerEnv,
+  name: K,
+  report: Parameters<NonNullable<HandlerHooks[K]>>[0],
+  request: Request,
+): Promise<void> {
+  const hook = env.hooks[name] as ((report: unknown, request: Request) => void | Promise<void>) | undefined
+  if (!hook) return
+  try {
+    await hook.call(env.hooks, report, request)
+  } catch (error) {
+    env.logger.error(`email-tracking-consent: hook ${name} failed; the response and any recorded event stand`, { error })
+  }
+}
+
+/** Signs a preference-center link for a done page; omitted when this instance cannot sign. */
+export async function preferencesUrl(env: HandlerEnv, claims: TokenClaims): Promise<string | undefined> {
+  try {
+    const token = await env.tokens.sign({
+      purpose: 'preferences',
+      contactId: claims.contactId,
+      ...(claims.messageId !== undefined ? { messageId: claims.messageId } : {}),
+    })
+    return personalUrl(env.basePath, 'preferences', token)
+  } catch (error) {
+    env.logger.warn('email-tracking-consent: could not sign a preference-center link', { error })
+    return undefined
+  }
+}
+
+/** An HTML page for this visit, with the page headers. */
+export function sendPage(env: HandlerEnv, visit: Visit, html: string, status = 200, extraHeaders?: Record<string, string>): Response {
+  return pageResponse(html, { status, locale: visit.locale, csp: env.pages.csp, head: visit.head, negotiated: visit.negotiated, ...(extraHeaders ? { extraHeaders } : {}) })
+}
+
+/** The report given to the change hooks. */
+export function changeReport(visit: Visit, claims: TokenClaims, events: ConsentEvent[]): ConsentChangeReport {
+  const report: ConsentChangeReport = { contactId: claims.contactId, tokenId: claims.tokenId, at: visit.at, events }
+  if (claims.messageId !== undefined) report.messageId = claims.messageId
+  return report
+}

@@ -1,0 +1,279 @@
+// `email-tracking-consent/http/node`: the thin bridge from node:http (and Express) to the Web-standard handler.
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { KNOWN_BODY } from './lib/responses.js'
+import type { RequestContext } from './types.js'
+
+/** A Web-standard handler, such as the one `createHandler()` returns. */
+export type WebHandler = ((request: Request, context?: RequestContext) => Promise<Response>) & {
+  /** When present, requests whose path it does not handle go to Express's `next()`. */
+  handles?: (pathname: string) => boolean
+  /** When present, the default body limit. */
+  maxBodyBytes?: number
+}
+
+/** Options of {@link toNodeListener}. */
+export interface NodeListenerOptions {
+  /** Largest request body passed on, in bytes. Default: the handler's `maxBodyBytes`, else 1 MiB. */
+  maxBodyBytes?: number
+}
+
+/** A `node:http` request listener that is also Express middleware. */
+export type NodeListener = (
+  req: IncomingMessage & { originalUrl?: string },
+  res: ServerResponse,
+  next?: (err?: unknown) => void,
+) => void
+
+const NO_BODY = new Set(['GET', 'HEAD'])
+
+/**
+ * Adapts a Web-standard handler to `http.createServer()` and Express. Request
+ * bodies are streamed to the handler with backpressure and cut at
+ * `maxBodyBytes`; response bodies are streamed back; a client that goes away
+ * aborts `request.signal`. As Express middleware (`app.use(listener)` or
+ * `app.use('/t', listener)`), paths outside the handler's base path go to
+ * `next()`; mount it before any body parser, which would consume the body.
+ *
+ * Exported from `email-tracking-consent/http/node`.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http'
+ * import { createHandler } from 'email-tracking-consent/http'
+ * import { toNodeListener } from 'email-tracking-consent/http/node'
+ *
+ * const listener = toNodeListener(createHandler({ tokens, store, basePath: '/t' }))
+ * createServer(listener).listen(8080)
+ * // or, in Express: app.use(listener)
+ * ```
+ */
+export function toNodeListener(handler: WebHandler, options: NodeListenerOptions = {}): NodeListener {
+  if (typeof handler !== 'function') throw new TypeError('toNodeListener needs a (request: Request) => Promise<Response> handler')
+  const limit = options.maxBodyBytes ?? handler.maxBodyBytes ?? 1_048_576
+  if (!Number.isSafeInteger(limit) || limit < 0) throw new TypeError('maxBodyBytes must be a non-negative integer')
+
+  return (req, res, next) => {
+    const target = req.originalUrl ?? req.url ?? '/'
+    if (next && handler.handles && !handler.handles(pathOf(target))) {
+      next()
+      return
+    }
+    serve(handler, req, res, target, limit).catch((err: unknown) => {
+      if (next) return next(err)
+      if (!res.headersSent) {
+        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
+        res.end('Internal Server Error\n')
+      } else res.destroy(err instanceof Error ? err : undefined)
+    })
+  }
+}
+
+function pathOf(target: string): string {
+  const q = target.indexOf('?')
+  const path = q < 0 ? target : target.slice(0, q)
+  return path.startsWith('/') ? path : safeUrl(path)?.pathname ?? path
+}
+
+function safeUrl(text: string, base?: string): URL | undefined {
+  try {
+    return new URL(text, base)
+  } catch {
+    return undefined
+  }
+}
+
+async function serve(handler: WebHandler, req: IncomingMessage, res: ServerResponse, target: string, limit: number): Promise<void> {
+  const controller = new AbortController()
+  res.once('close', () => {
+    if (!res.writableFinished) controller.abort()
+  })
+  const method = req.method ?? 'GET'
+  const protocol = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http'
+  const url = safeUrl(target, `${protocol}://${req.headers.host ?? 'localhost'}`) ?? safeUrl(target, `${protocol}://localhost`)
+  if (!url) {
+    res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
+    res.end('Bad Request\n')
+    return
+  }
+  const context: RequestContext = {}
+  if (req.socket.remoteAddress !== undefined) context.remoteAddress = req.socket.remoteAddress
+  const body = NO_BODY.has(method) ? null : requestBody(req, res, limit)
+  const response = await handler(lazyRequest(url.href, method, req.rawHeaders, body, controller.signal), context)
+  await writeResponse(response, req, res, controller.signal)
+}
+
+const STATE = Symbol('lazy-request')
+
+interface LazyState {
+  url: string
+  method: string
+  raw: string[]
+  body: ReadableStream<Uint8Array> | null
+  signal: AbortSignal
+  headers?: Headers
+  request?: Request
+}
+
+type LazyRequest = Request & { [STATE]: LazyState }
+
+function headersOf(state: LazyState): Headers {
+  if (!state.headers) {
+    const headers = new Headers()
+    const raw = state.raw
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = raw[i]!
+      // HTTP/2 pseudo-headers (:path, :authority) are not header fields.
+      if (name.charCodeAt(0) !== 58) headers.append(name, raw[i + 1]!)
+    }
+    state.headers = headers
+  }
+  return state.headers
+}
+
+function realRequest(state: LazyState): Request {
+  const init: RequestInit & { duplex?: 'half' } = { method: state.method, headers: headersOf(state), signal: state.signal }
+  if (state.body) {
+    init.body = state.body
+    init.duplex = 'half'
+  }
+  return (state.request ??= new Request(state.url, init))
+}
+
+/**
+ * A `Request` (it passes `instanceof Request`) whose method, URL, headers and
+ * signal are read straight from Node's message; the full undici `Request` is
+ * built only when its body or another member is first used. Building one per
+ * pixel hit would cost more than the rest of the route.
+ */
+const lazyRequestPrototype: object = Object.create(Request.prototype, {
+  method: { get(this: LazyRequest) { return this[STATE].method } },
+  url: { get(this: LazyRequest) { return this[STATE].url } },
+  headers: { get(this: LazyRequest) { return headersOf(this[STATE]) } },
+  signal: { get(this: LazyRequest) { return this[STATE].signal } },
+  ...Object.fromEntries(
+    ['body', 'bodyUsed', 'cache', 'credentials', 'destination', 'duplex', 'integrity', 'keepalive', 'mode', 'redirect', 'referrer', 'referrerPolicy'].map((name) => [
+      name,
+      { get(this: LazyRequest) { return (realRequest(this[STATE]) as unknown as Record<string, unknown>)[name] } },
+    ]),
+  ),
+  ...Object.fromEntries(
+    ['arrayBuffer', 'blob', 'bytes', 'clone', 'formData', 'json', 'text'].map((name) => [
+      name,
+      {
+        value(this: LazyRequest) {
+          const request = realRequest(this[STATE]) as unknown as Record<string, () => unknown>
+          return request[name]!.call(request)
+        },
+      },
+    ]),
+  ),
+})
+
+function lazyRequest(url: string, method: string, raw: string[], body: ReadableStream<Uint8Array> | null, signal: AbortSignal): Request {
+  const request = Object.create(lazyRequestPrototype) as LazyRequest
+  request[STATE] = { url, method, raw, body, signal }
+  return request
+}
+
+/**
+ * The request body as a Web stream: one chunk in flight (the socket pauses
+ * until the handler reads), and an error once more than `limit` bytes came
+ * (the chunk that crossed it is delivered first, so a handler counting bytes
+ * sees the excess itself).
+ */
+function requestBody(req: IncomingMessage, res: ServerResponse, limit: number): ReadableStream<Uint8Array> {
+  let total = 0
+  let overLimit = false
+  let finished = false
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        req.on('data', (chunk: Buffer) => {
+          if (finished) return
+          total += chunk.length
+          controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+          if (total > limit) {
+            overLimit = true
+            finished = true
+            req.pause()
+            // The rest of the body is never read: the connection cannot be reused.
+            res.shouldKeepAlive = false
+          } else if ((controller.desiredSize ?? 1) <= 0) req.pause()
+        })
+        req.once('end', () => {
+          if (finished) return
+          finished = true
+          controller.close()
+        })
+        req.once('error', (err) => {
+          if (finished) return
+          finished = true
+          controller.error(err)
+        })
+        req.once('aborted', () => {
+          if (finished) return
+          finished = true
+          controller.error(new Error('The client aborted the request'))
+        })
+      },
+      pull(controller) {
+        if (overLimit) controller.error(new RangeError(`The request body is larger than ${limit} bytes`))
+        else req.resume()
+      },
+      cancel() {
+        finished = true
+        if (!req.complete) res.shouldKeepAlive = false
+        req.pause()
+      },
+    },
+    { highWaterMark: 1 },
+  )
+}
+
+async function writeResponse(response: Response, req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
+  const headers: Record<string, string | string[]> = {}
+  for (const [name, value] of response.headers) if (name !== 'set-cookie') headers[name] = value
+  const cookies = response.headers.getSetCookie()
+  if (cookies.length > 0) headers['set-cookie'] = cookies
+  // A body the handler did not read to the end cannot leave the connection reusable.
+  if (!req.complete && req.method !== 'GET' && req.method !== 'HEAD') res.shouldKeepAlive = false
+  res.writeHead(response.status, response.statusText || undefined, headers)
+  const body = response.body
+  const known = (response as { [KNOWN_BODY]?: Uint8Array })[KNOWN_BODY]
+  if (known && body && !response.bodyUsed && !body.locked && req.method !== 'HEAD') {
+    // A body this package built: write its bytes, skip the stream.
+    res.end(known)
+    return
+  }
+  if (body === null || req.method === 'HEAD' || signal.aborted) {
+    if (body) await body.cancel().catch(() => {})
+    res.end()
+    return
+  }
+  const reader = body.getReader()
+  const onAbort = () => void reader.cancel().catch(() => {})
+  signal.addEventListener('abort', onAbort, { once: true })
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done || signal.aborted) break
+      if (!res.write(value)) await drained(res, signal)
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+  }
+  if (signal.aborted) return
+  res.end()
+}
+
+function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    res.on('drain', done)
+    signal.addEventListener('abort', done, { once: true })
+  })
+}

@@ -1,0 +1,212 @@
+import type { Policy } from '../policy/types.js'
+import type { ConsentEvent, ConsentStore } from '../store/types.js'
+import type { Tokens } from '../tokens/types.js'
+import type { PageTexts } from './pages/texts.js'
+
+/** A page language. */
+export type Locale = 'en' | 'fr'
+
+/** What kind of client fetched a pixel or followed a link, guessed from its user agent. */
+export type DeviceClass = 'desktop' | 'mobile' | 'webmail' | 'unknown'
+
+/**
+ * Who fetched, when it was a machine rather than the reader:
+ * - `apple-mpp`: Apple Mail Privacy Protection, which prefetches every image;
+ * - `gmail-proxy`, `yahoo-proxy`, `outlook-proxy`: a mailbox provider's image proxy
+ *   (a fetch through it can be the reader's, or a prefetch);
+ * - `scanner`: a security scanner, link previewer, crawler or bare HTTP library.
+ */
+export type MachineKind = 'apple-mpp' | 'gmail-proxy' | 'yahoo-proxy' | 'outlook-proxy' | 'scanner'
+
+/** How a fetch was classified. */
+export interface FetchClass {
+  device: DeviceClass
+  /** `true` when a machine, not a person, most likely made the fetch. */
+  machine: boolean
+  /** Which machine, when `machine` is true. */
+  machineKind?: MachineKind
+}
+
+/**
+ * A signature of a machine fetcher, matched on the user agent or the client IP.
+ * Extra signatures given to {@link HandlerOptions.machineSignatures} are tried
+ * before the built-in ones.
+ */
+export interface MachineSignature {
+  kind: MachineKind
+  /** Matched against the `User-Agent` header. */
+  userAgent?: RegExp
+  /** IPv4 or IPv6 CIDR ranges (`17.0.0.0/8`, `2620:149::/32`) matched against the client IP. */
+  ipRanges?: readonly string[]
+}
+
+/** An open the contact's consent allowed, reported to {@link HandlerHooks.onOpen}. */
+export interface TrackedOpenReport {
+  mode: 'tracked'
+  contactId: string
+  messageId?: string
+  /** The token id (`jti`): the recipient-message. */
+  tokenId: string
+  /** When the pixel was fetched. */
+  at: Date
+  device: DeviceClass
+  machine: boolean
+  machineKind?: MachineKind
+}
+
+/**
+ * An open under the policy's list-hygiene mode: only the calendar day (in the
+ * policy's time zone) is kept, to overwrite the contact's last-open date.
+ */
+export interface ListHygieneOpenReport {
+  mode: 'list-hygiene'
+  contactId: string
+  /** `YYYY-MM-DD`. No time, no message, no device. */
+  date: string
+}
+
+/** What {@link HandlerHooks.onOpen} receives. */
+export type OpenReport = TrackedOpenReport | ListHygieneOpenReport
+
+/** A click the contact's consent allowed, reported to {@link HandlerHooks.onClick}. */
+export interface ClickReport {
+  contactId: string
+  messageId?: string
+  tokenId: string
+  /** The target the visitor was redirected to. */
+  url: string
+  at: Date
+  device: DeviceClass
+  machine: boolean
+  machineKind?: MachineKind
+}
+
+/** A change of consent or subscription made through a page or the one-click POST. */
+export interface ConsentChangeReport {
+  contactId: string
+  messageId?: string
+  tokenId: string
+  at: Date
+  /** The events as stored (empty when nothing had to change). */
+  events: ConsentEvent[]
+}
+
+/**
+ * Callbacks run after the fact. Each is awaited; one that throws or rejects is
+ * logged and contained: the visitor gets the same response and recorded events
+ * stay recorded. The `request` is passed for anything else the sender wants
+ * (headers, IP via its own proxy rules).
+ */
+export interface HandlerHooks {
+  /** A pixel fetch that consent allowed (GET only; never HEAD). */
+  onOpen?(report: OpenReport, request: Request): void | Promise<void>
+  /** A redirect that consent allowed to report (GET only). */
+  onClick?(report: ClickReport, request: Request): void | Promise<void>
+  /** Tracking withdrawn through `/w/:token`. */
+  onWithdraw?(report: ConsentChangeReport, request: Request): void | Promise<void>
+  /** Tracking accepted through `/consent/:token`. */
+  onConsent?(report: ConsentChangeReport, request: Request): void | Promise<void>
+  /** Unsubscribed through `/u/:token` (page or RFC 8058 one-click). */
+  onUnsubscribe?(report: ConsentChangeReport, request: Request): void | Promise<void>
+  /** Preferences saved through `/p/:token`, with one event per change. */
+  onPreferences?(report: ConsentChangeReport, request: Request): void | Promise<void>
+}
+
+/** Where the handler reports contained failures (a throwing hook, a store that is down). */
+export interface Logger {
+  error(message: string, details?: Record<string, unknown>): void
+  warn(message: string, details?: Record<string, unknown>): void
+}
+
+/** Colors of the pages, as `#rgb` or `#rrggbb`. Defaults meet WCAG 2.1 AA contrast. */
+export interface BrandColors {
+  /** Page background. Default `#ffffff`. */
+  background?: string
+  /** Body text. Default `#1f2937`. */
+  text?: string
+  /** Buttons and links. Default `#1d4ed8`. */
+  primary?: string
+  /** Text on buttons. Default `#ffffff`. */
+  primaryText?: string
+}
+
+/** The sender's brand on the pages. */
+export interface Brand {
+  /** Shown in titles and texts (`{brand}`). Default: a neutral "this sender" / "cet expéditeur". */
+  name?: string
+  /** An `https:` (or `http:`) image URL shown at the top; its origin is added to the CSP `img-src`. */
+  logoUrl?: string
+  colors?: BrandColors
+}
+
+/** Customization of the pages. */
+export interface PageOptions {
+  brand?: Brand
+  /** Per-locale overrides of any text. Plain text: it is escaped; `{brand}` and `{noticeVersion}` are filled in. */
+  texts?: Partial<Record<Locale, Partial<PageTexts>>>
+  /** Link to the full information notice, shown on the consent page (`https:` or `http:`). */
+  noticeUrl?: string
+}
+
+/** Anti-scanner settings of the page forms (not the RFC 8058 one-click POST). */
+export interface FormOptions {
+  /** Least time between serving a page and accepting its form, in ms. Default 2000. */
+  minDelayMs?: number
+  /** Most time between serving a page and accepting its form, in ms. Default 86,400,000 (one day). */
+  maxAgeMs?: number
+}
+
+/** Options of {@link createHandler}. */
+export interface HandlerOptions {
+  /** Verifies the tokens in the links (and MACs the form nonces). */
+  tokens: Tokens
+  /** The accountability file: read for the current consent, written for every change. */
+  store: ConsentStore
+  /**
+   * Where the handler is mounted: a path (`/t`) or the full `baseUrl` given to
+   * `transform()` (`https://mail.example.com/t`), whose path is used. Default `''` (root).
+   */
+  basePath?: string
+  /** Rules deciding whether an open or click may be reported. Default `cnilPolicy()`. */
+  policy?: Policy
+  /** Fixed page language. Default: negotiated from `Accept-Language`, falling back to `en`. */
+  locale?: Locale
+  hooks?: HandlerHooks
+  pages?: PageOptions
+  /** Notice version shown and recorded by the consent page when the token carries none. */
+  noticeVersion?: string
+  forms?: FormOptions
+  /** Largest request body read, in bytes. Default 16,384. */
+  maxBodyBytes?: number
+  /** Extra machine signatures, tried before the built-in ones. */
+  machineSignatures?: readonly MachineSignature[]
+  /**
+   * The client IP recorded as evidence. Default: the `remoteAddress` the Node
+   * bridge passes. Behind a proxy, read your trusted forwarding header here.
+   */
+  clientIp?: (request: Request, context: RequestContext) => string | undefined
+  /** Default: `console`. */
+  logger?: Logger
+  /** Clock. Default `() => new Date()`. */
+  now?: () => Date
+}
+
+/** What a server passes beside the `Request`. */
+export interface RequestContext {
+  /** The peer address of the connection. */
+  remoteAddress?: string
+}
+
+/**
+ * The Web-standard handler made by {@link createHandler}:
+ * `(request) => Promise<Response>`. It never rejects.
+ */
+export interface Handler {
+  (request: Request, context?: RequestContext): Promise<Response>
+  /** The normalized base path (`''` or `/t`). */
+  readonly basePath: string
+  /** The largest body it reads, in bytes (the Node bridge applies the same limit). */
+  readonly maxBodyBytes: number
+  /** Whether a URL path is under the base path (the Node bridge calls `next()` otherwise). */
+  handles(pathname: string): boolean
+}
