@@ -12,6 +12,7 @@ export const entries: Record<string, string> = {
   'store/testing': 'src/store/testing.ts',
   'http/index': 'src/http/index.ts',
   'http/node': 'src/http/node.ts',
+  'nodemailer/index': 'src/nodemailer/index.ts',
 }
 
 export default defineConfig([

@@ -23,3 +23,4 @@ for (const { label, record } of contacts) {
 }
 console.log(`Decisions on ${now.toISOString().slice(0, 10)} under ${decide(null, 'marketing').policy}:\n`)
 console.table(rows)
+await import('./nodemailer-demo.mjs')

@@ -15,6 +15,7 @@ const PUBLIC_EXPORTS: Record<string, string[]> = {
   ],
   './http': ['HttpError', 'createHandler'],
   './http/node': ['toNodeListener'],
+  './nodemailer': ['ConsentPluginError', 'SendSkippedError', 'consentOutcome', 'consentTracking', 'sendCampaign', 'sendWithConsent'],
 }
 
 describe('public API', () => {

@@ -1,0 +1,51 @@
+import { consentOutcome, NO_CONSENT } from './outcome.js'
+import type { ConsentOutcome, MailConsent } from './types.js'
+
+// What a transporter's sendMail takes and gives, read from its overloads: Nodemailer 10's own
+// types list the callback form last, @types/nodemailer the promise form.
+type FromCallback<T> = T extends { sendMail(mail: never, callback: (err: never, info: infer I) => void): void } ? I : unknown
+type FromPromise<T> = T extends { sendMail(mail: never): Promise<infer I> } ? I : unknown
+
+/** The `info` type a transporter's `sendMail()` resolves to. */
+export type SentInfoOf<T> = unknown extends FromCallback<T> ? FromPromise<T> : FromCallback<T>
+
+/** The `sendMail()` options of a transporter, with the plugin's `consent` field. */
+export type MailWithConsent<T> = (T extends { sendMail(mail: infer M, ...rest: never[]): unknown } ? M : object) & { consent?: MailConsent }
+
+/** What the transporter returned, with the plugin's outcome for the message. */
+export type InfoWithConsent<Info> = Info & {
+  /** The plugin's outcome; `undefined` when the transporter has no `consentTracking` plugin. */
+  consentTracking: ConsentOutcome | undefined
+}
+
+/**
+ * `transporter.sendMail(mail)` that returns the plugin's outcome on
+ * `info.consentTracking` (tracked or untracked, and any fallback reason),
+ * whatever the transport. Typed to accept the `consent` field. Rejects like
+ * `sendMail`, including with {@link SendSkippedError} when the policy says
+ * the message must not go out.
+ *
+ * @example
+ * ```ts
+ * import { sendWithConsent } from 'email-tracking-consent/nodemailer'
+ * const info = await sendWithConsent(transporter, {
+ *   from: 'news@example.com', to: 'ada@example.org', subject: 'Autumn news', html,
+ *   consent: { contactId: 'c_42', category: 'marketing' },
+ * })
+ * info.consentTracking?.status   // 'tracked'
+ * info.consentTracking?.fallback // e.g. 'store-timeout' when the store was too slow
+ * ```
+ */
+export async function sendWithConsent<T extends { sendMail(mail: never): Promise<unknown> }>(
+  transporter: T,
+  mail: MailWithConsent<T>,
+): Promise<InfoWithConsent<SentInfoOf<T>>> {
+  // A fresh object per send is the key the plugin files this message's outcome under.
+  const given = (mail as { consent?: MailConsent }).consent
+  const consent: object = given ? { ...given } : { [NO_CONSENT]: true }
+  const info: unknown = await transporter.sendMail({ ...(mail as object), consent } as never)
+  const outcome = consentOutcome(consent)
+  return (info !== null && typeof info === 'object'
+    ? Object.assign(info, { consentTracking: outcome })
+    : { info, consentTracking: outcome }) as InfoWithConsent<SentInfoOf<T>>
+}
