@@ -295,7 +295,11 @@ function outsideRevealedBlock(tree: Root, source: string, at: number): number | 
 function parsedEnd(tree: Root, source: string): number {
   let end = 0
   visit(tree, (node) => {
-    const e = node.position?.end.offset
+    // An element left open "ends" where the parser stopped, dropped tail included: count only the tags it read.
+    const e =
+      node.type === 'element'
+        ? (node.data?.position?.closing?.end?.offset ?? node.data?.position?.opening?.end?.offset)
+        : node.position?.end.offset
     if (node.type !== 'root' && e !== undefined && e > end) end = e
   })
   return /^\s*$/.test(source.slice(end)) ? source.length : end
