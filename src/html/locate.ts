@@ -141,6 +141,7 @@ export function parseWithPositions(source: string): Root {
 
 function collect(tree: Root, source: string, offset: number, inComment: boolean, map: TemplateMap): void {
   const hidden = new WeakSet<object>()
+  const starts = new Set<number>()
   visit(tree, (node, _index, parent) => {
     if (node.type === 'comment') {
       if (node.position) collectComment(node.value, node.position.start.offset! + offset, node.position.end.offset! + offset, source, map)
@@ -152,6 +153,9 @@ function collect(tree: Root, source: string, offset: number, inComment: boolean,
     const pos = el.position
     if (!pos || pos.start.offset === undefined || pos.end.offset === undefined) return
     const start = pos.start.offset + offset
+    // The parser reopens a formatting element left open (<a>, <b>…) as a clone sharing its start tag: one tag, one record.
+    if (starts.has(start)) return
+    starts.add(start)
     const end = pos.end.offset + offset
     const closed = el.data?.position?.closing !== undefined || VOID.has(el.tagName)
     const isHiddenHere = hidden.has(el)
