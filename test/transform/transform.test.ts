@@ -255,6 +255,14 @@ describe('untracked', () => {
     expect(count(tracked.html!, `${BASE}/c/`)).toBe(1)
   })
 
+  test('a part with 150,000 per-recipient URLs is cleaned like a small one', async () => {
+    const text = 'https://e.example.com/?mc_eid=1 '.repeat(150_000)
+    const r = await transform({ text }, CONSENTS.denied, 'marketing', opts)
+    expect(r.warnings.filter((w) => w.startsWith('error:'))).toEqual([])
+    expect(r.removed).toHaveLength(150_000)
+    expect(r.text).not.toContain('mc_eid')
+  })
+
   test('text part: our click URLs are unwrapped and per-recipient params dropped', async () => {
     const html = page('<p>x</p>')
     const tracked = await transform({ html, text: 'x' }, CONSENTS.both, 'marketing', opts)
