@@ -3,6 +3,7 @@
 import type { Element, ElementContent, Root, RootContent } from 'hast'
 import { fromHtml } from 'hast-util-from-html'
 import { visit } from 'unist-util-visit'
+import type { BudgetCheck } from './budget.js'
 
 /** Kinds of `data-tracking` markers a template can carry. */
 export type MarkerKind = 'withdraw' | 'preferences' | 'consent' | 'unsubscribe'
@@ -116,8 +117,13 @@ const ESP_PROPERTIES: Record<string, string> = {
   dataMsysClicktrack: 'data-msys-clicktrack',
 }
 
-/** Parses `source` once and records every rewritable spot. Never re-serializes anything. */
-export function locate(source: string): TemplateMap {
+/**
+ * Parses `source` once and records every rewritable spot. Never re-serializes
+ * anything. `budget` is called before each parse and every 1,024 nodes, and
+ * throws to abandon the work.
+ */
+export function locate(source: string, budget: BudgetCheck = () => {}): TemplateMap {
+  budget()
   const tree = fromHtml(source, { verbose: true })
   const map: TemplateMap = {
     source,
@@ -129,7 +135,7 @@ export function locate(source: string): TemplateMap {
     top: { offset: source.length, how: 'document-end' },
     bottom: { offset: source.length, how: 'document-end' },
   }
-  collect(tree, source, 0, false, map)
+  collect(tree, source, 0, false, map, budget)
   anchor(tree, source, map)
   return map
 }
@@ -139,12 +145,14 @@ export function parseWithPositions(source: string): Root {
   return fromHtml(source, { verbose: true })
 }
 
-function collect(tree: Root, source: string, offset: number, inComment: boolean, map: TemplateMap): void {
+function collect(tree: Root, source: string, offset: number, inComment: boolean, map: TemplateMap, budget: BudgetCheck): void {
   const hidden = new WeakSet<object>()
   const starts = new Set<number>()
+  let nodes = 0
   visit(tree, (node, _index, parent) => {
+    if ((++nodes & 1023) === 0) budget()
     if (node.type === 'comment') {
-      if (node.position) collectComment(node.value, node.position.start.offset! + offset, node.position.end.offset! + offset, source, map)
+      if (node.position) collectComment(node.value, node.position.start.offset! + offset, node.position.end.offset! + offset, source, map, budget)
       return
     }
     if (node.type !== 'element') return
@@ -217,14 +225,16 @@ function collect(tree: Root, source: string, offset: number, inComment: boolean,
 }
 
 // Outlook conditional comments (`<!--[if mso]>…<![endif]-->`) hold markup the parser sees as text: parse it in place.
-function collectComment(value: string, start: number, end: number, source: string, map: TemplateMap): void {
+function collectComment(value: string, start: number, end: number, source: string, map: TemplateMap, budget: BudgetCheck): void {
   if (!/^\s*\[if\b/i.test(value) || !value.includes('<')) return
   if (!source.startsWith('<!--', start)) return
   const contentStart = start + 4
   const contentEnd = source.startsWith('-->', end - 3) ? end - 3 : source.startsWith('--!>', end - 4) ? end - 4 : end
   if (contentEnd <= contentStart) return
+  // Comments left open nest one parse of the rest of the document per level: the budget bounds that.
+  budget()
   const inner = fromHtml(source.slice(contentStart, contentEnd), { fragment: true, verbose: true })
-  collect(inner, source, contentStart, true, map)
+  collect(inner, source, contentStart, true, map, budget)
 }
 
 // Elements the preheader search may step into on its way down from <body>.
