@@ -17,6 +17,7 @@ import type { Removal } from './html/plan.js'
 import { identityVariant, personalUrls, renderVariant, type RenderUrls, type Variant } from './html/splice.js'
 import { CompiledTemplate, VARIANT_KEYS, type EmailVariant, type VariantKey } from './html/template.js'
 import { trackerData, type TrackerOptions } from './html/trackers.js'
+import { timeBudget } from './html/budget.js'
 
 /** An email as parts. A plain string is taken as `{ html }`. */
 export interface EmailInput {
@@ -68,7 +69,20 @@ export interface TransformOptions {
    * `transform()` call. Set it only to make output reproducible (tests).
    */
   linkScope?: string
+  /**
+   * Most wall-clock time, in milliseconds, one `transform()` or `compile()`
+   * may spend locating and planning the email. It is checked before and after
+   * every parse, so it can be overrun by at most one parse of the largest
+   * part. Once spent, the email goes out untracked (`error:time-budget` in
+   * `decision.reasons` or `warnings`): without trackers when it was already
+   * located, else as written with ESP tracking off. `Infinity` turns it off.
+   * Default 5,000.
+   */
+  timeBudgetMs?: number
 }
+
+/** Default of {@link TransformOptions.timeBudgetMs}. */
+export const DEFAULT_TIME_BUDGET_MS = 5000
 
 /** Personal links placed in the email, as raw URLs. */
 export interface TransformLinks {
@@ -147,6 +161,7 @@ interface Settings {
   unsubscribe: UnsubscribeOptions | undefined
   ses: SesConfigurationSets | undefined
   linkScope: string
+  timeBudgetMs: number
 }
 
 interface Parts {
@@ -209,6 +224,9 @@ function normalizeOptions(options: TransformOptions): Settings {
     fail('invalid-option', 'options.contactId must be a non-empty string')
   if (options.now !== undefined && !(options.now instanceof Date && !Number.isNaN(options.now.getTime())))
     fail('invalid-option', 'options.now must be a valid Date')
+  const timeBudgetMs = options.timeBudgetMs ?? DEFAULT_TIME_BUDGET_MS
+  if (typeof timeBudgetMs !== 'number' || Number.isNaN(timeBudgetMs) || timeBudgetMs < 0)
+    fail('invalid-option', 'options.timeBudgetMs must be a non-negative number of milliseconds (or Infinity)')
   if (options.trackers !== undefined) {
     const t = options.trackers
     const rulesOk = t.rules === undefined || (Array.isArray(t.rules) && t.rules.every((r) => r && typeof r.name === 'string' && r.pattern instanceof RegExp && (r.kind === 'pixel' || r.kind === 'click')))
@@ -228,6 +246,7 @@ function normalizeOptions(options: TransformOptions): Settings {
     unsubscribe,
     ses,
     linkScope: options.linkScope ?? randomId(12),
+    timeBudgetMs,
   }
 }
 
@@ -260,6 +279,7 @@ function template(parts: Parts, settings: Settings, options: TransformOptions): 
     stamp: noTrackAttributes(settings.providers),
     unsubscribe: settings.unsubscribe !== undefined,
     linkMac: (url) => tokens.linkMac(linkScope, url),
+    budget: timeBudget(settings.timeBudgetMs),
   })
 }
 
