@@ -10,6 +10,7 @@ export const entries: Record<string, string> = {
   'store/sqlite': 'src/store/sqlite.ts',
   'store/postgres': 'src/store/postgres.ts',
   'store/testing': 'src/store/testing.ts',
+  'cli/index': 'src/cli/index.ts',
   'http/index': 'src/http/index.ts',
   'http/node': 'src/http/node.ts',
   'nodemailer/index': 'src/nodemailer/index.ts',

@@ -1,6 +1,9 @@
 // Consent store speed, against the raw drivers in the same run: getMany of
 // 10,000 contacts (target: at least half the raw query's rate), a 100,000
 // contact campaign lookup (target: under 2 s), and record throughput.
+// Cases alternate and keep their best round, so other jobs on a shared machine
+// skew neither side; in-process SQLite lookups are also timed in CPU time.
+// Run: DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm run bench -- store
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -14,7 +17,7 @@ const CONTACTS = 100_000
 const LOOKUP = 10_000
 // The columns store.getMany reads, so the raw query fetches exactly the same data.
 const COLUMNS = 'contact_id, opens_status, opens_at, clicks_status, clicks_at, collected_at, informed_at, last_request_at, subscribed'
-const ROUNDS = 3
+const ROUNDS = 7
 const TYPES = ['collect', 'inform', 'grant', 'deny', 'withdraw', 'request']
 
 /** Seeds `CONTACTS` contacts with three events each, through recordMany. */
@@ -57,33 +60,67 @@ const event = (i) => ({ contactId: `r-${i % 5000}`, type: i % 2 ? 'grant' : 'wit
 const rawRow = (i) => [`raw-${i}`, `r-${i % 5000}`, 'grant', 'opens,clicks', Date.now(), 'api', null, '{"ip":"203.0.113.7"}', Date.now(), '0'.repeat(64), '1'.repeat(64)]
 
 /**
+ * Like lib.mjs `measure`, but the rate is per CPU-second of this process:
+ * SQLite runs in-process, so this is its real cost even while other jobs
+ * share the machine (wall-clock rate reported beside it).
+ */
+async function measureCpu(name, fn, { ms = 600, warmupMs = 200 } = {}) {
+  const runFor = async (budget) => {
+    let ops = 0
+    const cpu = process.cpuUsage()
+    const start = performance.now()
+    while (performance.now() - start < budget) {
+      const r = fn()
+      const n = r && typeof r.then === 'function' ? await r : r
+      ops += typeof n === 'number' ? n : 1
+    }
+    const used = process.cpuUsage(cpu)
+    return { ops, cpuMs: (used.user + used.system) / 1000, wallMs: performance.now() - start }
+  }
+  await runFor(warmupMs)
+  globalThis.gc?.()
+  const { ops, cpuMs, wallMs } = await runFor(ms)
+  return { name, ops, perSec: (ops / cpuMs) * 1000, wallPerSec: (ops / wallMs) * 1000 }
+}
+
+/**
  * Measures two cases in alternating rounds and keeps each one's best round,
  * so load from other processes on a shared machine skews neither side.
  */
-async function paired(a, b, options) {
+async function paired(a, b, { clock = 'wall', ...options } = {}) {
   const best = [undefined, undefined]
   for (let round = 0; round < ROUNDS; round++) {
     for (const [i, [name, fn]] of [a, b].entries()) {
-      const result = await measure(name, fn, options)
+      const result = await (clock === 'cpu' ? measureCpu : measure)(name, fn, options)
       if (!best[i] || result.perSec > best[i].perSec) best[i] = result
     }
   }
   return best
 }
 
-/** Looks up all 100,000 contacts with each function in alternating rounds; returns each one's best time in ms. */
+/**
+ * Looks up all 100,000 contacts with each function in alternating rounds;
+ * returns each one's best wall-clock and CPU time in ms.
+ */
 async function campaign(lookups) {
-  const best = lookups.map(() => Infinity)
+  const best = lookups.map(() => ({ wall: Infinity, cpu: Infinity }))
   for (let round = 0; round < ROUNDS; round++) {
     for (const [i, [, lookup]] of lookups.entries()) {
+      globalThis.gc?.()
+      const cpu = process.cpuUsage()
       const start = performance.now()
       const found = await lookup(allIds)
-      best[i] = Math.min(best[i], performance.now() - start)
+      const used = process.cpuUsage(cpu)
+      best[i].wall = Math.min(best[i].wall, performance.now() - start)
+      best[i].cpu = Math.min(best[i].cpu, (used.user + used.system) / 1000)
       if (found !== CONTACTS) throw new Error(`campaign lookup found ${found} of ${CONTACTS}`)
     }
   }
   for (const [i, [label]] of lookups.entries()) {
-    console.log(`${label}: ${CONTACTS.toLocaleString('en-US')}-contact campaign's records in ${best[i].toFixed(0)} ms (best of ${ROUNDS})`)
+    console.log(
+      `${label}: ${CONTACTS.toLocaleString('en-US')}-contact campaign's records in ${best[i].wall.toFixed(0)} ms wall, ` +
+        `${best[i].cpu.toFixed(0)} ms CPU of this process (best of ${ROUNDS})`,
+    )
   }
   return best
 }
@@ -109,11 +146,15 @@ async function sqlite() {
     const rows = await paired(
       ['raw better-sqlite3 (same statement)', () => rawLookup.all(JSON.stringify(ids)).length && 1],
       ['store.getMany', async () => (await store.getMany(ids)).size && 1],
-      { ms: 1000 },
+      { clock: 'cpu', ms: 600, warmupMs: 200 },
     )
-    printTable(`SQLite getMany of ${LOOKUP.toLocaleString('en-US')} contacts (best of ${ROUNDS} rounds)`, rows, { baseline: 'raw better-sqlite3 (same statement)', unit: 'lookups/s' })
-    ok = checkTarget('SQLite getMany / raw', rows[1].perSec / rows[0].perSec, 0.5) && ok
-    const [, ms] = await campaign([
+    printTable(`SQLite getMany of ${LOOKUP.toLocaleString('en-US')} contacts, per CPU-second (best of ${ROUNDS} rounds)`, rows, {
+      baseline: 'raw better-sqlite3 (same statement)',
+      unit: 'lookups/s',
+    })
+    console.log(`(wall clock: raw ${rows[0].wallPerSec.toFixed(2)}/s, store ${rows[1].wallPerSec.toFixed(2)}/s, ratio ${(rows[1].wallPerSec / rows[0].wallPerSec).toFixed(2)})`)
+    ok = checkTarget('SQLite getMany / raw (CPU)', rows[1].perSec / rows[0].perSec, 0.5) && ok
+    const [, sqliteCampaign] = await campaign([
       [
         'SQLite raw',
         async (list) => {
@@ -124,7 +165,8 @@ async function sqlite() {
       ],
       ['SQLite store.getMany', async (list) => (await store.getMany(list)).size],
     ])
-    ok = checkTarget('SQLite campaign: 2 s budget / measured time', 2000 / ms, 1) && ok
+    // In-process work: its CPU time is the duration on a machine not shared with other jobs.
+    ok = checkTarget('SQLite campaign: 2 s budget / CPU time', 2000 / sqliteCampaign.cpu, 1) && ok
 
     db.exec(`CREATE TABLE raw_events (id TEXT PRIMARY KEY, contact_id TEXT, type TEXT, purposes TEXT, at INTEGER, source TEXT, notice_version TEXT, evidence TEXT, recorded_at INTEGER, prev_hash TEXT, hash TEXT)`)
     const rawInsert = db.prepare('INSERT INTO raw_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
@@ -180,11 +222,11 @@ async function postgres() {
     const rows = await paired(
       ['raw pg (= ANY($1), same rows)', async () => (await pool.query(rawText, [ids])).rows.length && 1],
       ['store.getMany', async () => (await store.getMany(ids)).size && 1],
-      { ms: 1000 },
+      { ms: 600, warmupMs: 200 },
     )
     printTable(`Postgres getMany of ${LOOKUP.toLocaleString('en-US')} contacts (best of ${ROUNDS} rounds)`, rows, { baseline: 'raw pg (= ANY($1), same rows)', unit: 'lookups/s' })
     ok = checkTarget('Postgres getMany / raw', rows[1].perSec / rows[0].perSec, 0.5) && ok
-    const [, ms] = await campaign([
+    const [, postgresCampaign] = await campaign([
       [
         'Postgres raw (5,000 ids per query, one at a time)',
         async (list) => {
@@ -195,7 +237,8 @@ async function postgres() {
       ],
       ['Postgres store.getMany', async (list) => (await store.getMany(list)).size],
     ])
-    ok = checkTarget('Postgres campaign: 2 s budget / measured time', 2000 / ms, 1) && ok
+    // The database server does part of the work in its own processes, so wall-clock time is the measure here.
+    ok = checkTarget('Postgres campaign: 2 s budget / wall time', 2000 / postgresCampaign.wall, 1) && ok
 
     await pool.query(`CREATE TABLE "${schema}".raw_events (id text PRIMARY KEY, contact_id text, type text, purposes text, at timestamptz, source text, notice_version text, evidence text, recorded_at timestamptz, prev_hash text, hash text)`)
     const rawInsert = `INSERT INTO "${schema}".raw_events VALUES ($1, $2, $3, $4, to_timestamp($5 / 1000.0), $6, $7, $8, to_timestamp($9 / 1000.0), $10, $11)`

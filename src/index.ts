@@ -28,6 +28,16 @@ export type {
   VerifyOptions,
 } from './tokens/index.js'
 export { ConsentTrackingError } from './lib/errors.js'
+export { trackingConsentField, ConsentFormError } from './consent-form/index.js'
+export type {
+  ConsentFieldLocale,
+  ConsentFieldTexts,
+  ConsentFormErrorCode,
+  ConsentFormSubmission,
+  ConsentSubmissionContext,
+  TrackingConsentField,
+  TrackingConsentFieldOptions,
+} from './consent-form/index.js'
 export { compile, transform, TransformError } from './transform.js'
 export type {
   CompiledEmail,

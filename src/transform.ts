@@ -17,6 +17,7 @@ import type { Removal } from './html/plan.js'
 import { identityVariant, personalUrls, renderVariant, type RenderUrls, type Variant } from './html/splice.js'
 import { CompiledTemplate, VARIANT_KEYS, type EmailVariant, type VariantKey } from './html/template.js'
 import { trackerData, type TrackerOptions } from './html/trackers.js'
+import { timeBudget } from './html/budget.js'
 
 /** An email as parts. A plain string is taken as `{ html }`. */
 export interface EmailInput {
@@ -35,6 +36,8 @@ export interface TransformOptions {
   baseUrl: string
   /** Id of the message, bound into the tokens. Default: a random id per render. */
   messageId?: string
+  /** The recipient's opaque id when `consent` is null (unknown to the store), so consent and unsubscribe links can still be signed. Ignored when a record is given. */
+  contactId?: string
   /** Clock of the decision. Default: now. */
   now?: Date
   /** The rules. Default: `cnilPolicy()`. */
@@ -66,7 +69,20 @@ export interface TransformOptions {
    * `transform()` call. Set it only to make output reproducible (tests).
    */
   linkScope?: string
+  /**
+   * Most wall-clock time, in milliseconds, one `transform()` or `compile()`
+   * may spend locating and planning the email. It is checked before and after
+   * every parse, so it can be overrun by at most one parse of the largest
+   * part. Once spent, the email goes out untracked (`error:time-budget` in
+   * `decision.reasons` or `warnings`): without trackers when it was already
+   * located, else as written with ESP tracking off. `Infinity` turns it off.
+   * Default 5,000.
+   */
+  timeBudgetMs?: number
 }
+
+/** Default of {@link TransformOptions.timeBudgetMs}. */
+export const DEFAULT_TIME_BUDGET_MS = 5000
 
 /** Personal links placed in the email, as raw URLs. */
 export interface TransformLinks {
@@ -96,6 +112,8 @@ export interface TransformResult {
 export interface RenderOptions {
   messageId?: string
   now?: Date
+  /** The recipient's opaque id when `consent` is null (unknown to the store), so consent and unsubscribe links can still be signed. */
+  contactId?: string
 }
 
 /** A template compiled once for a campaign. */
@@ -110,7 +128,15 @@ export interface CompiledEmail {
 /** Stable codes of {@link TransformError}. */
 export type TransformErrorCode = 'invalid-email' | 'invalid-tokens' | 'invalid-base-url' | 'invalid-option'
 
-/** Thrown by `transform()` and `compile()` for invalid options or input, never for a rewriting problem (those fail closed). */
+/**
+ * Thrown by `transform()` and `compile()` for invalid options or input, never for a rewriting problem (those fail closed).
+ *
+ * @example
+ * ```ts
+ * try { compile(html, { tokens, baseUrl: 'ftp://nope' }) }
+ * catch (err) { if (err instanceof TransformError && err.code === 'invalid-base-url') console.error(err.message) }
+ * ```
+ */
 export class TransformError extends ConsentTrackingError<TransformErrorCode> {}
 
 /** Where an internal test can find the edits of a result: source ranges and the text written there. */
@@ -127,6 +153,7 @@ interface Settings {
   base: string
   escapedBase: string
   messageId: string | undefined
+  contactId: string | undefined
   now: Date | undefined
   policy: Policy | undefined
   providers: ProviderName[]
@@ -134,6 +161,7 @@ interface Settings {
   unsubscribe: UnsubscribeOptions | undefined
   ses: SesConfigurationSets | undefined
   linkScope: string
+  timeBudgetMs: number
 }
 
 interface Parts {
@@ -192,8 +220,13 @@ function normalizeOptions(options: TransformOptions): Settings {
     if (value !== undefined && (typeof value !== 'string' || !ID.test(value) || looksLikeEmail(value)))
       fail('invalid-option', `options.${field} must be an opaque id of at most 256 characters`)
   }
+  if (options.contactId !== undefined && (typeof options.contactId !== 'string' || options.contactId === ''))
+    fail('invalid-option', 'options.contactId must be a non-empty string')
   if (options.now !== undefined && !(options.now instanceof Date && !Number.isNaN(options.now.getTime())))
     fail('invalid-option', 'options.now must be a valid Date')
+  const timeBudgetMs = options.timeBudgetMs ?? DEFAULT_TIME_BUDGET_MS
+  if (typeof timeBudgetMs !== 'number' || Number.isNaN(timeBudgetMs) || timeBudgetMs < 0)
+    fail('invalid-option', 'options.timeBudgetMs must be a non-negative number of milliseconds (or Infinity)')
   if (options.trackers !== undefined) {
     const t = options.trackers
     const rulesOk = t.rules === undefined || (Array.isArray(t.rules) && t.rules.every((r) => r && typeof r.name === 'string' && r.pattern instanceof RegExp && (r.kind === 'pixel' || r.kind === 'click')))
@@ -205,6 +238,7 @@ function normalizeOptions(options: TransformOptions): Settings {
     base,
     escapedBase: escapeAttribute(base),
     messageId: options.messageId,
+    contactId: options.contactId,
     now: options.now,
     policy: options.policy,
     providers,
@@ -212,6 +246,7 @@ function normalizeOptions(options: TransformOptions): Settings {
     unsubscribe,
     ses,
     linkScope: options.linkScope ?? randomId(12),
+    timeBudgetMs,
   }
 }
 
@@ -244,6 +279,7 @@ function template(parts: Parts, settings: Settings, options: TransformOptions): 
     stamp: noTrackAttributes(settings.providers),
     unsubscribe: settings.unsubscribe !== undefined,
     linkMac: (url) => tokens.linkMac(linkScope, url),
+    budget: timeBudget(settings.timeBudgetMs),
   })
 }
 
@@ -405,7 +441,7 @@ async function renderDecided(
 ): Promise<TransformResult> {
   const key = variantKey(decision, category, settings.tracker)
   const messageId = options.messageId ?? settings.messageId
-  const contactId = consent?.contactId
+  const contactId = consent?.contactId ?? options.contactId ?? settings.contactId
   if (key === 'strip') return renderUntracked(compiled, parts, settings, decision, [], { contactId, messageId })
   const variant = compiled.variant(key)
   if (variant.failure !== undefined) return renderUntracked(compiled, parts, settings, untrackedDecision(decision, variant.failure), [], { contactId, messageId })

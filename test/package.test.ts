@@ -10,8 +10,8 @@ const dist = (file: string) => new URL(`../dist/${file}`, import.meta.url)
 /** The exact value exports of each public subpath. Adding one is a deliberate API change. */
 const PUBLIC_EXPORTS: Record<string, string[]> = {
   '.': [
-    'ConsentTrackingError', 'PolicyError', 'TOKEN_PURPOSES', 'TokenError', 'cnilPolicy', 'createTokens', 'decide',
-    'NO_TRACK_ATTRIBUTES', 'PROVIDER_NAMES', 'TransformError', 'compile', 'knownTrackers', 'personalParams', 'transform',
+    'ConsentFormError', 'ConsentTrackingError', 'PolicyError', 'TOKEN_PURPOSES', 'TokenError', 'cnilPolicy', 'createTokens', 'decide',
+    'NO_TRACK_ATTRIBUTES', 'PROVIDER_NAMES', 'TransformError', 'compile', 'knownTrackers', 'personalParams', 'transform', 'trackingConsentField',
   ],
   './store': ['CONSENT_EVENT_TYPES', 'CONSENT_SOURCES', 'GENESIS_HASH', 'STORE_LIMITS', 'StoreError', 'consentEventHash', 'createMemoryStore'],
   './store/sqlite': ['createSqliteStore'],

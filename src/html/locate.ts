@@ -3,6 +3,7 @@
 import type { Element, ElementContent, Root, RootContent } from 'hast'
 import { fromHtml } from 'hast-util-from-html'
 import { visit } from 'unist-util-visit'
+import type { BudgetCheck } from './budget.js'
 
 /** Kinds of `data-tracking` markers a template can carry. */
 export type MarkerKind = 'withdraw' | 'preferences' | 'consent' | 'unsubscribe'
@@ -116,8 +117,13 @@ const ESP_PROPERTIES: Record<string, string> = {
   dataMsysClicktrack: 'data-msys-clicktrack',
 }
 
-/** Parses `source` once and records every rewritable spot. Never re-serializes anything. */
-export function locate(source: string): TemplateMap {
+/**
+ * Parses `source` once and records every rewritable spot. Never re-serializes
+ * anything. `budget` is called before each parse and every 1,024 nodes, and
+ * throws to abandon the work.
+ */
+export function locate(source: string, budget: BudgetCheck = () => {}): TemplateMap {
+  budget()
   const tree = fromHtml(source, { verbose: true })
   const map: TemplateMap = {
     source,
@@ -129,7 +135,7 @@ export function locate(source: string): TemplateMap {
     top: { offset: source.length, how: 'document-end' },
     bottom: { offset: source.length, how: 'document-end' },
   }
-  collect(tree, source, 0, false, map)
+  collect(tree, source, 0, false, map, budget)
   anchor(tree, source, map)
   return map
 }
@@ -139,11 +145,14 @@ export function parseWithPositions(source: string): Root {
   return fromHtml(source, { verbose: true })
 }
 
-function collect(tree: Root, source: string, offset: number, inComment: boolean, map: TemplateMap): void {
+function collect(tree: Root, source: string, offset: number, inComment: boolean, map: TemplateMap, budget: BudgetCheck): void {
   const hidden = new WeakSet<object>()
+  const starts = new Set<number>()
+  let nodes = 0
   visit(tree, (node, _index, parent) => {
+    if ((++nodes & 1023) === 0) budget()
     if (node.type === 'comment') {
-      if (node.position) collectComment(node.value, node.position.start.offset! + offset, node.position.end.offset! + offset, source, map)
+      if (node.position) collectComment(node.value, node.position.start.offset! + offset, node.position.end.offset! + offset, source, map, budget)
       return
     }
     if (node.type !== 'element') return
@@ -152,6 +161,9 @@ function collect(tree: Root, source: string, offset: number, inComment: boolean,
     const pos = el.position
     if (!pos || pos.start.offset === undefined || pos.end.offset === undefined) return
     const start = pos.start.offset + offset
+    // The parser reopens a formatting element left open (<a>, <b>…) as a clone sharing its start tag: one tag, one record.
+    if (starts.has(start)) return
+    starts.add(start)
     const end = pos.end.offset + offset
     const closed = el.data?.position?.closing !== undefined || VOID.has(el.tagName)
     const isHiddenHere = hidden.has(el)
@@ -213,14 +225,16 @@ function collect(tree: Root, source: string, offset: number, inComment: boolean,
 }
 
 // Outlook conditional comments (`<!--[if mso]>…<![endif]-->`) hold markup the parser sees as text: parse it in place.
-function collectComment(value: string, start: number, end: number, source: string, map: TemplateMap): void {
+function collectComment(value: string, start: number, end: number, source: string, map: TemplateMap, budget: BudgetCheck): void {
   if (!/^\s*\[if\b/i.test(value) || !value.includes('<')) return
   if (!source.startsWith('<!--', start)) return
   const contentStart = start + 4
   const contentEnd = source.startsWith('-->', end - 3) ? end - 3 : source.startsWith('--!>', end - 4) ? end - 4 : end
   if (contentEnd <= contentStart) return
+  // Comments left open nest one parse of the rest of the document per level: the budget bounds that.
+  budget()
   const inner = fromHtml(source.slice(contentStart, contentEnd), { fragment: true, verbose: true })
-  collect(inner, source, contentStart, true, map)
+  collect(inner, source, contentStart, true, map, budget)
 }
 
 // Elements the preheader search may step into on its way down from <body>.
@@ -295,7 +309,11 @@ function outsideRevealedBlock(tree: Root, source: string, at: number): number | 
 function parsedEnd(tree: Root, source: string): number {
   let end = 0
   visit(tree, (node) => {
-    const e = node.position?.end.offset
+    // An element left open "ends" where the parser stopped, dropped tail included: count only the tags it read.
+    const e =
+      node.type === 'element'
+        ? (node.data?.position?.closing?.end?.offset ?? node.data?.position?.opening?.end?.offset)
+        : node.position?.end.offset
     if (node.type !== 'root' && e !== undefined && e > end) end = e
   })
   return /^\s*$/.test(source.slice(end)) ? source.length : end

@@ -3,6 +3,7 @@
 // builds only the one it needs, through the same code.
 import type { NoTrackAttribute } from '../providers/attributes.js'
 import type { TokenPurpose } from '../tokens/types.js'
+import { TimeBudgetExceeded, type BudgetCheck } from './budget.js'
 import { escapeAttribute } from './escape.js'
 import type { Locale } from './fragments.js'
 import { locate, type TemplateMap } from './locate.js'
@@ -32,6 +33,8 @@ export interface TemplateSettings extends PlanContext {
   unsubscribe: boolean
   /** MAC of one click target under this template's link scope. */
   linkMac: (url: string) => string
+  /** Throws once the time budget is spent: checked around every parse. Default: no budget. */
+  budget?: BudgetCheck
 }
 
 /** One variant of every part. */
@@ -75,8 +78,8 @@ export class CompiledTemplate {
 
   constructor(parts: TemplateParts, settings: TemplateSettings) {
     this.settings = settings
-    this.html = parts.html !== undefined ? parse(parts.html) : undefined
-    this.amp = parts.amp !== undefined ? parse(parts.amp) : undefined
+    this.html = parts.html !== undefined ? parse(parts.html, settings.budget) : undefined
+    this.amp = parts.amp !== undefined ? parse(parts.amp, settings.budget) : undefined
     this.text = parts.text
   }
 
@@ -87,7 +90,7 @@ export class CompiledTemplate {
       try {
         v = this.build(key)
       } catch (cause) {
-        v = { key, purposes: [], removed: [], warnings: [], failure: `error:rewrite:${errorName(cause)}` }
+        v = { key, purposes: [], removed: [], warnings: [], failure: cause instanceof TimeBudgetExceeded ? 'error:time-budget' : `error:rewrite:${errorName(cause)}` }
       }
       this.variants.set(key, v)
     }
@@ -120,10 +123,11 @@ export class CompiledTemplate {
     if (this.html !== undefined) {
       const part = this.html
       if (part.map === undefined) {
-        // The parser itself failed: nothing can be located, so nothing can be added or removed safely.
-        if (key !== 'strip') return { ...out, failure: 'error:parse' }
+        // The parser itself failed (or ran out of time): nothing can be located, so nothing can be added or removed safely.
+        const overtime = part.error instanceof TimeBudgetExceeded
+        if (key !== 'strip') return { ...out, failure: overtime ? 'error:time-budget' : 'error:parse' }
         out.html = identityVariant(part.source)
-        warn(`error:parse:${errorName(part.error)}`)
+        warn(overtime ? 'error:time-budget' : `error:parse:${errorName(part.error)}`)
       } else {
         let htmlSpec = spec
         if (spec.pixel || spec.withdraw) {
@@ -152,7 +156,8 @@ export class CompiledTemplate {
     for (const part of [out.html, out.text, out.amp]) {
       if (!part) continue
       for (const p of part.purposes) if (!out.purposes.includes(p)) out.purposes.push(p)
-      out.removed.push(...part.removed)
+      // A loop, not push(...): a spread of some 100,000 removals overflows the call stack.
+      for (const r of part.removed) out.removed.push(r)
       for (const w of part.warnings) warn(w)
     }
     return out
@@ -192,16 +197,18 @@ export class CompiledTemplate {
       const raw = personalUrls(base, STAND_IN, false)
       const output = renderVariant(variant, personalUrls(escapeAttribute(base), STAND_IN, true))
       const link = kind === 'tracked' ? raw.withdraw! : raw.consent!
+      this.settings.budget?.()
       found = verifyPlacement(output, { ...(spec.pixel ? { pixel: raw.open! } : {}), links: [link] })
+      this.settings.budget?.()
       this.checks.set(id, found)
     }
     return found
   }
 }
 
-function parse(source: string): PartState {
+function parse(source: string, budget: BudgetCheck | undefined): PartState {
   try {
-    return { source, map: locate(source) }
+    return { source, map: locate(source, budget) }
   } catch (error) {
     return { source, error }
   }

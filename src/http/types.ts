@@ -114,7 +114,9 @@ export interface HandlerHooks {
 
 /** Where the handler reports contained failures (a throwing hook, a store that is down). */
 export interface Logger {
+  /** A failure the handler contained (a store that is down, a throwing hook, a failed error page); `details` holds the code, route and cause. */
   error(message: string, details?: Record<string, unknown>): void
+  /** A non-fatal concern (brand colors below WCAG AA, a preference-center link that could not be signed). */
   warn(message: string, details?: Record<string, unknown>): void
 }
 

@@ -20,6 +20,7 @@ export const DEFAULT_BATCH_TIMEOUT_MS = 10_000
 
 /** Anything with Nodemailer's promise `sendMail`: a transporter, pooled or not. */
 export interface MailTransport {
+  /** Sends one message; resolves with the transport's `info` once it is accepted, rejects when it is not. */
   sendMail(mail: never): Promise<unknown>
 }
 
@@ -209,7 +210,12 @@ export async function sendCampaign(
             : found.reason
     let error: unknown = !found.ok && fallback === found.reason ? found.error : undefined
     const record = !fallback && found.ok ? (found.value.get(contactId!) ?? null) : null
-    const renderOptions = { now: clock(), ...(messageId ? { messageId } : {}) }
+    const renderOptions = {
+      now: clock(),
+      ...(messageId ? { messageId } : {}),
+      // An unknown contact still gets its own unsubscribe and consent links; a fallback signs nothing personal.
+      ...(!fallback && record === null ? { contactId: contactId! } : {}),
+    }
     let result: TransformResult
     try {
       result = await compiled.render(record, category, renderOptions)

@@ -9,7 +9,7 @@ export {
   type CampaignSummary,
   type MailTransport,
 } from './campaign.js'
-export { sendWithConsent, type InfoWithConsent, type MailWithConsent, type SentInfoOf } from './send.js'
+export { sendWithConsent, type FromCallback, type FromPromise, type InfoWithConsent, type MailWithConsent, type SentInfoOf } from './send.js'
 export { consentOutcome } from './outcome.js'
 export { ConsentPluginError, SendSkippedError, type ConsentPluginErrorCode } from './errors.js'
 export type { MailMessageLike } from './content.js'

@@ -26,7 +26,9 @@ export interface ConsentTrackingPlugin {
   (mail: MailMessageLike, callback: (err?: Error | null) => void): void
   /** Listens to the outcome of every message (`decision`), including skipped ones. */
   on(event: 'decision', listener: (outcome: ConsentOutcome) => void): this
+  /** Listens to the outcome of the next message only, then removes the listener. */
   once(event: 'decision', listener: (outcome: ConsentOutcome) => void): this
+  /** Removes a listener added with `on` or `once`. */
   off(event: 'decision', listener: (outcome: ConsentOutcome) => void): this
 }
 
@@ -212,7 +214,12 @@ export function consentTracking(options: ConsentTrackingOptions): ConsentTrackin
     try {
       result = fallback
         ? await transform(email, null, request.category, settings(true))
-        : await templates.render(email, record, request.category, { now, ...(request.messageId ? { messageId: request.messageId } : {}) })
+        : await templates.render(email, record, request.category, {
+            now,
+            ...(request.messageId ? { messageId: request.messageId } : {}),
+            // An unknown contact still gets its own unsubscribe and consent links.
+            ...(record === null && request.contactId ? { contactId: request.contactId } : {}),
+          })
     } catch (err) {
       // A record the policy rejects, or a bug: send untracked. If even that throws, the send fails with it.
       fallback = 'transform-error'

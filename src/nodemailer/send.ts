@@ -3,14 +3,31 @@ import type { ConsentOutcome, MailConsent } from './types.js'
 
 // What a transporter's sendMail takes and gives, read from its overloads: Nodemailer 10's own
 // types list the callback form last, @types/nodemailer the promise form.
-type FromCallback<T> = T extends { sendMail(mail: never, callback: (err: never, info: infer I) => void): void } ? I : unknown
-type FromPromise<T> = T extends { sendMail(mail: never): Promise<infer I> } ? I : unknown
+/** The `info` a transporter's callback-form `sendMail(mail, callback)` passes, or `unknown` when it has none. */
+export type FromCallback<T> = T extends {
+  /** The callback form of `sendMail`. */
+  sendMail(mail: never, callback: (err: never, info: infer I) => void): void
+}
+  ? I
+  : unknown
+/** The `info` a transporter's promise-form `sendMail(mail)` resolves to, or `unknown` when it has none. */
+export type FromPromise<T> = T extends {
+  /** The promise form of `sendMail`. */
+  sendMail(mail: never): Promise<infer I>
+}
+  ? I
+  : unknown
 
 /** The `info` type a transporter's `sendMail()` resolves to. */
 export type SentInfoOf<T> = unknown extends FromCallback<T> ? FromPromise<T> : FromCallback<T>
 
 /** The `sendMail()` options of a transporter, with the plugin's `consent` field. */
-export type MailWithConsent<T> = (T extends { sendMail(mail: infer M, ...rest: never[]): unknown } ? M : object) & { consent?: MailConsent }
+export type MailWithConsent<T> = (T extends {
+  /** The transporter's `sendMail`, whose first parameter gives the options type. */
+  sendMail(mail: infer M, ...rest: never[]): unknown
+}
+  ? M
+  : object) & { consent?: MailConsent }
 
 /** What the transporter returned, with the plugin's outcome for the message. */
 export type InfoWithConsent<Info> = Info & {
@@ -36,7 +53,10 @@ export type InfoWithConsent<Info> = Info & {
  * info.consentTracking?.fallback // e.g. 'store-timeout' when the store was too slow
  * ```
  */
-export async function sendWithConsent<T extends { sendMail(mail: never): Promise<unknown> }>(
+export async function sendWithConsent<T extends {
+  /** Nodemailer's promise-form `sendMail`: resolves with the transport's `info`. */
+  sendMail(mail: never): Promise<unknown>
+}>(
   transporter: T,
   mail: MailWithConsent<T>,
 ): Promise<InfoWithConsent<SentInfoOf<T>>> {

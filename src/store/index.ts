@@ -11,4 +11,4 @@ export type { ConsentRecord, ConsentStatus, Purpose, PurposeState } from '../pol
 export { StoreError, type StoreErrorCode } from './errors.js'
 export { createMemoryStore, type MemoryStoreOptions } from './memory.js'
 export { CONSENT_EVENT_TYPES, CONSENT_SOURCES, STORE_LIMITS } from './validate.js'
-export { consentEventHash, GENESIS_HASH } from './chain.js'
+export { consentEventHash, GENESIS_HASH, type HashText } from './chain.js'

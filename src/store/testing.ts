@@ -36,12 +36,19 @@ export interface StoreProbe {
 
 /** The matchers the suite uses; vitest's and Jest's `expect` fit. */
 export interface ConformanceAssertion {
+  /** Asserts identity (`Object.is`) with `expected`. */
   toBe(expected: unknown): void
+  /** Asserts deep (recursive) equality with `expected`. */
   toEqual(expected: unknown): void
+  /** Asserts the value is `null`. */
   toBeNull(): void
+  /** Asserts the value is `undefined`. */
   toBeUndefined(): void
+  /** Asserts the value is a number strictly greater than `expected`. */
   toBeGreaterThan(expected: number): void
+  /** Asserts the value is a string matching `expected`. */
   toMatch(expected: RegExp): void
+  /** Asserts the value's `length` equals `expected`. */
   toHaveLength(expected: number): void
   readonly not: ConformanceAssertion
 }

@@ -56,6 +56,9 @@ describe('locate', () => {
     expect(locate('<p>x</p>\n').bottom).toEqual({ offset: 9, how: 'document-end' })
     const dangling = '<p>x</p><a href="https://e.com/'
     expect(locate(dangling).bottom).toEqual({ offset: 8, how: 'document-end' })
+    // The same dangling tag inside an open <html>, whose parsed end reaches the end of input.
+    const danglingInHtml = '<html><head><title>x</title></head><a href="https://e.com/\n</html>'
+    expect(locate(danglingInHtml).bottom).toEqual({ offset: danglingInHtml.indexOf('<a '), how: 'document-end' })
   })
 
   test('hidden ancestors and unclosed elements are recorded', () => {

@@ -241,6 +241,28 @@ describe('untracked', () => {
     expect(count(again.html!, '?u=https%3A%2F%2Fexample.com%2Fa%3Fx%3D1%26y%3D2&amp;')).toBe(1)
   })
 
+  test('an <a> left open across paragraphs (which the parser clones) is cleaned or wrapped once', async () => {
+    // After </p> the parser reopens the unclosed <a> for the next text as a clone with the same start tag.
+    const html = page('<p><a href="https://shop.example.com/?mc_eid=42">link</p><p>more</p><img src="https://x.us1.list-manage.com/track/open.php?u=1&amp;e=3" width="1" height="1">')
+    const untracked = await transform({ html }, CONSENTS.denied, 'marketing', opts)
+    expect(untracked.decision.reasons.filter((x) => x.startsWith('error:'))).toEqual([])
+    expectMinimalDiff(html, untracked.html!, renderedOf(untracked).html, UNTRACKED_EDITS)
+    expectNoTrackers(untracked.html!)
+    expect(untracked.html).not.toContain('mc_eid')
+    const tracked = await transform({ html }, CONSENTS.both, 'marketing', opts)
+    expect(tracked.decision.reasons.filter((x) => x.startsWith('error:'))).toEqual([])
+    expectMinimalDiff(html, tracked.html!, renderedOf(tracked).html, TRACKED_EDITS)
+    expect(count(tracked.html!, `${BASE}/c/`)).toBe(1)
+  })
+
+  test('a part with 150,000 per-recipient URLs is cleaned like a small one', async () => {
+    const text = 'https://e.example.com/?mc_eid=1 '.repeat(150_000)
+    const r = await transform({ text }, CONSENTS.denied, 'marketing', opts)
+    expect(r.warnings.filter((w) => w.startsWith('error:'))).toEqual([])
+    expect(r.removed).toHaveLength(150_000)
+    expect(r.text).not.toContain('mc_eid')
+  })
+
   test('text part: our click URLs are unwrapped and per-recipient params dropped', async () => {
     const html = page('<p>x</p>')
     const tracked = await transform({ html, text: 'x' }, CONSENTS.both, 'marketing', opts)

@@ -15,16 +15,23 @@ export interface PgQueryConfig {
 
 /** The part of a pg client checked out of a pool that the store uses. */
 export interface PgClientLike {
+  /** Runs one query described by a config (text, values, optional `rowMode: 'array'`) on this client. */
   query(config: PgQueryConfig): Promise<PgResultLike>
+  /** Runs one query with positional `$1…` values on this client. */
   query(text: string, values?: unknown[]): Promise<PgResultLike>
+  /** Returns the client to its pool; `true` or an `Error` destroys it instead (after a failed rollback). */
   release(destroy?: boolean | Error): void
 }
 
 /** The part of a pg `Pool` the store uses (so the driver's types are not needed). */
 export interface PgPoolLike {
+  /** Runs one query described by a config (text, values, optional `rowMode: 'array'`) on any pooled client. */
   query(config: PgQueryConfig): Promise<PgResultLike>
+  /** Runs one query with positional `$1…` values on any pooled client. */
   query(text: string, values?: unknown[]): Promise<PgResultLike>
+  /** Checks out one client (for a transaction); the caller must release it. */
   connect(): Promise<PgClientLike>
+  /** Closes every client; the store calls it only when it created the pool itself. */
   end(): Promise<void>
 }
 

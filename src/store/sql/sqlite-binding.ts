@@ -4,8 +4,11 @@ import { drive, type RowOptions, type SqlConnection, type SqlExecutor } from './
 
 /** The part of a better-sqlite3 statement the store uses. */
 export interface SqliteStatementLike {
+  /** Runs a writing statement with positional parameters; the result is ignored. */
   run(...params: unknown[]): unknown
+  /** Returns the first result row, or `undefined` when there is none. */
   get(...params: unknown[]): unknown
+  /** Returns every result row (an empty array when there is none). */
   all(...params: unknown[]): unknown[]
   /** Switches a reading statement to rows as arrays. */
   raw?(toggle?: boolean): unknown
@@ -13,8 +16,11 @@ export interface SqliteStatementLike {
 
 /** The part of a better-sqlite3 `Database` the store uses (so the driver's types are not needed). */
 export interface SqliteDatabaseLike {
+  /** Compiles one SQL statement (the store caches the result). */
   prepare(sql: string): SqliteStatementLike
+  /** Runs a `PRAGMA` (e.g. `journal_mode = WAL`); `simple` returns the first column of the first row. */
   pragma(source: string, options?: { simple?: boolean }): unknown
+  /** Closes the database; the store calls it only when it opened the database itself. */
   close(): unknown
   readonly inTransaction: boolean
 }
