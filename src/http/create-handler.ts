@@ -22,6 +22,7 @@ const ROUTES: Record<string, Route> = Object.fromEntries(
 const DEFAULT_MAX_BODY_BYTES = 16_384
 const DEFAULT_MIN_DELAY_MS = 2_000
 const DEFAULT_MAX_AGE_MS = 86_400_000
+const DEFAULT_STORE_TIMEOUT_MS = 5_000
 
 /**
  * Creates the Web-standard handler of the personal links: the pixel
@@ -87,7 +88,9 @@ export function createHandler(options: HandlerOptions): Handler {
     minDelayMs: count(options.forms?.minDelayMs, DEFAULT_MIN_DELAY_MS, 'forms.minDelayMs'),
     maxAgeMs: count(options.forms?.maxAgeMs, DEFAULT_MAX_AGE_MS, 'forms.maxAgeMs'),
     maxBodyBytes: count(options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES, 'maxBodyBytes'),
+    storeTimeoutMs: count(options.storeTimeoutMs, DEFAULT_STORE_TIMEOUT_MS, 'storeTimeoutMs'),
   }
+  if (env.storeTimeoutMs < 1) throw new HttpError('invalid-option', 'storeTimeoutMs must be at least 1')
   if (env.maxAgeMs <= env.minDelayMs) throw new HttpError('invalid-option', 'forms.maxAgeMs must be larger than forms.minDelayMs')
   const now = options.now ?? (() => new Date())
   const clientIp = options.clientIp ?? ((_request: Request, context: RequestContext) => context.remoteAddress)

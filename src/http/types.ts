@@ -180,6 +180,12 @@ export interface HandlerOptions {
   forms?: FormOptions
   /** Largest request body read, in bytes. Default 16,384. */
   maxBodyBytes?: number
+  /**
+   * Most time one store call may take, in milliseconds. A store slower than
+   * this is treated as down: the pixel still gets its GIF, a click its
+   * redirect, and a page that needs the store a 503 page. Default 5,000.
+   */
+  storeTimeoutMs?: number
   /** Extra machine signatures, tried before the built-in ones. */
   machineSignatures?: readonly MachineSignature[]
   /**

@@ -4,7 +4,7 @@ import type { ConsentStore } from '../store/types.js'
 import type { CompiledEmail, TransformResult } from '../transform.js'
 import { ConsentPluginError } from './errors.js'
 import { combineHeaders } from './headers.js'
-import { lookupWithin, type Lookup } from './lookup.js'
+import { lookupWithin, ownRecord, type Lookup } from './lookup.js'
 import { RENDERED } from './outcome.js'
 import { looksLikeEmail } from '../lib/personal-data.js'
 import { applyHeaders, isMessageId, notify, outcomeOf, transporterDkim } from './message.js'
@@ -189,7 +189,10 @@ export async function sendCampaign(
 
   const lookup = (batch: CampaignRecipient[]): Promise<Lookup<Map<string, ConsentRecord>>> => {
     const ids = [...new Set(batch.map((r) => r?.contactId).filter((id): id is string => typeof id === 'string' && id !== ''))]
-    return lookupWithin(() => store.getMany(ids), timeoutMs)
+    return lookupWithin(() => store.getMany(ids), timeoutMs).then((found) =>
+      // An answer that is not a Map is a broken store: the batch goes out untracked, never failed.
+      found.ok && !(found.value instanceof Map) ? { ok: false, reason: 'store-error', error: new Error('getMany did not return a Map') } : found,
+    )
   }
 
   async function deliver(recipient: CampaignRecipient, found: Lookup<Map<string, ConsentRecord>>): Promise<void> {
@@ -209,7 +212,12 @@ export async function sendCampaign(
             ? undefined
             : found.reason
     let error: unknown = !found.ok && fallback === found.reason ? found.error : undefined
-    const record = !fallback && found.ok ? (found.value.get(contactId!) ?? null) : null
+    let record: ConsentRecord | null = null
+    if (!fallback && found.ok) {
+      const own = ownRecord(contactId!, found.value.get(contactId!))
+      if (own.ok) record = own.value
+      else ({ reason: fallback, error } = own)
+    }
     const renderOptions = {
       now: clock(),
       ...(messageId ? { messageId } : {}),

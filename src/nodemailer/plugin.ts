@@ -9,7 +9,7 @@ import { isRawPart, PARTS, readPart, writePart, type MailMessageLike, type Part 
 import { ConsentPluginError, SendSkippedError } from './errors.js'
 import { readHeaders } from './headers.js'
 import { applyHeaders, fallbackPolicy, isMessageId, notify, outcomeOf, transporterDkim } from './message.js'
-import { lookupWithin } from './lookup.js'
+import { lookupWithin, ownRecord } from './lookup.js'
 import { NO_CONSENT, rememberOutcome, renderedOutcome } from './outcome.js'
 import { countRecipients } from './recipients.js'
 import { DEFAULT_TEMPLATE_CACHE, TemplateCache } from './templates.js'
@@ -197,8 +197,9 @@ export function consentTracking(options: ConsentTrackingOptions): ConsentTrackin
     if (!fallback) {
       if (request.record !== undefined) record = request.record
       else {
-        const found = await lookupWithin(() => store.get(request.contactId!), timeoutMs)
-        if (found.ok) record = found.value ?? null
+        const looked = await lookupWithin(() => store.get(request.contactId!), timeoutMs)
+        const found = looked.ok ? ownRecord(request.contactId!, looked.value) : looked
+        if (found.ok) record = found.value
         else ({ reason: fallback, error } = found)
       }
     }

@@ -1,5 +1,6 @@
 import { personalUrl } from '../../lib/routes.js'
 import { decide } from '../../policy/decide.js'
+import { validateRecord } from '../../policy/validate.js'
 import type { ConsentRecord, Decision, Policy } from '../../policy/types.js'
 import type { ConsentEvent, ConsentEventInput, ConsentStore, Evidence } from '../../store/types.js'
 import { TokenError } from '../../tokens/errors.js'
@@ -24,6 +25,7 @@ export interface HandlerEnv {
   minDelayMs: number
   maxAgeMs: number
   maxBodyBytes: number
+  storeTimeoutMs: number
 }
 
 /** One request as the routes see it. */
@@ -61,13 +63,45 @@ export async function verifyToken(env: HandlerEnv, visit: Visit, purpose: TokenP
   }
 }
 
-/** The contact's current record; a store failure becomes `store-unavailable`. */
+/** Runs one store call, rejecting when it takes longer than `storeTimeoutMs` (the call itself may still finish later). */
+function withinTimeout<T>(env: HandlerEnv, call: () => Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the store did not answer within ${env.storeTimeoutMs} ms`)), env.storeTimeoutMs)
+    Promise.resolve()
+      .then(call)
+      .then(
+        (value) => {
+          clearTimeout(timer)
+          resolve(value)
+        },
+        (err: unknown) => {
+          clearTimeout(timer)
+          reject(err)
+        },
+      )
+  })
+}
+
+/**
+ * The contact's current record. A store that fails, hangs past
+ * `storeTimeoutMs`, or answers with something other than this contact's
+ * well-formed record (a corrupt row) becomes `store-unavailable`.
+ */
 export async function readRecord(env: HandlerEnv, contactId: string): Promise<ConsentRecord | null> {
+  let record: ConsentRecord | null | undefined
   try {
-    return await env.store.get(contactId)
+    record = await withinTimeout(env, () => env.store.get(contactId))
   } catch (cause) {
     throw new HttpError('store-unavailable', 'The consent store could not be read', { cause })
   }
+  if (record === null || record === undefined) return null
+  try {
+    validateRecord(record)
+    if (record.contactId !== contactId) throw new Error('the store answered with the record of another contact')
+  } catch (cause) {
+    throw new HttpError('store-unavailable', 'The consent store returned an unusable record', { cause })
+  }
+  return record
 }
 
 /**
@@ -78,9 +112,12 @@ export async function recordEvents(env: HandlerEnv, events: ConsentEventInput[])
   if (events.length === 0) return []
   try {
     // recordMany is optional in the store contract: one transaction when offered.
-    if (env.store.recordMany) return await env.store.recordMany(events)
+    if (env.store.recordMany) {
+      const batch = env.store.recordMany
+      return await withinTimeout(env, () => batch.call(env.store, events))
+    }
     const stored: ConsentEvent[] = []
-    for (const event of events) stored.push(await env.store.record(event))
+    for (const event of events) stored.push(await withinTimeout(env, () => env.store.record(event)))
     return stored
   } catch (cause) {
     if ((cause as { code?: unknown })?.code === 'idempotency-conflict') return []
