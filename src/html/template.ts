@@ -115,6 +115,8 @@ export class CompiledTemplate {
   }
 
   private build(key: VariantKey): EmailVariant {
+    // The untracked variant is always built (it is the fallback); any other only while the budget lasts.
+    if (key !== 'strip') this.settings.budget?.()
     const out: EmailVariant = { key, purposes: [], removed: [], warnings: [] }
     const warn = (w: string) => {
       if (!out.warnings.includes(w)) out.warnings.push(w)

@@ -42,6 +42,15 @@ describe('timeBudgetMs', () => {
     }
   })
 
+  test('no tracked variant is built once the budget is spent, even for a part that needs no parse', async () => {
+    const text = 'Sale: https://shop.example.com/a?mc_eid=7\n'.repeat(3)
+    const spent = await transform({ text }, CONSENTS.both, 'marketing', { ...opts, timeBudgetMs: 0 })
+    expect(spent.decision.reasons).toContain('error:time-budget')
+    expect(spent.text).toBe('Sale: https://shop.example.com/a\n'.repeat(3))
+    const roomy = await transform({ text }, CONSENTS.both, 'marketing', opts)
+    expect(roomy.links.withdraw).toBeDefined()
+  })
+
   test('on a clock that moves: tracked, untracked with trackers removed, or untracked as written, never anything else', async () => {
     // Every Date.now() call advances 10 ms, so each budget stops the work at a different step.
     let clock = 1_000_000
