@@ -18,6 +18,9 @@ export interface PgClientLike {
   query(config: PgQueryConfig): Promise<PgResultLike>
   query(text: string, values?: unknown[]): Promise<PgResultLike>
   release(destroy?: boolean | Error): void
+  /** pg clients are event emitters: a checked-out client reports a dropped connection as `error`. */
+  on?(event: 'error', listener: (err: Error) => void): unknown
+  removeListener?(event: 'error', listener: (err: Error) => void): unknown
 }
 
 /** The part of a pg `Pool` the store uses (so the driver's types are not needed). */
@@ -55,6 +58,12 @@ export function postgresConnection(pool: PgPoolLike, options: { owned: boolean }
       }
       let broken = false
       let begun = false
+      // A connection dropped mid-transaction is emitted as 'error' on the checked-out client; unheard, it would crash
+      // the process. The running query rejects on its own; the client is discarded on release.
+      const onError = (): void => {
+        broken = true
+      }
+      client.on?.('error', onError)
       // BEGIN rides along with the first statement when it has no parameters (simple protocol, one round trip).
       const beginning = {
         query: async (config: PgQueryConfig): Promise<PgResultLike> => {
@@ -79,6 +88,7 @@ export function postgresConnection(pool: PgPoolLike, options: { owned: boolean }
         })
         throw toStoreError(err)
       } finally {
+        client.removeListener?.('error', onError)
         client.release(broken)
       }
     },
