@@ -22,7 +22,10 @@ export interface PostgresStoreOptions extends SqlStoreOptions {
   poolSize?: number
 }
 
-type PoolConstructor = new (config: { connectionString: string; max?: number }) => PgPoolLike & { on(event: 'error', listener: (err: Error) => void): unknown }
+type ClientConstructor = new (config: unknown) => { on(event: 'error', listener: (err: Error) => void): unknown }
+type PoolConstructor = new (config: { connectionString: string; max?: number; Client?: ClientConstructor }) => PgPoolLike & {
+  on(event: 'error', listener: (err: Error) => void): unknown
+}
 
 /**
  * The consent store on PostgreSQL (pg, an optional peer: `npm i pg`). The
@@ -47,8 +50,16 @@ export function createPostgresStore(options: PostgresStoreOptions): ConsentStore
   if (!Number.isSafeInteger(poolSize) || poolSize < 1) throw new StoreError('invalid-option', 'poolSize must be a positive integer')
   if (typeof pool === 'string') {
     if (pool.length === 0) throw new StoreError('invalid-option', 'pool must be a pg Pool or a connection string')
-    const { Pool } = loadDriver<{ Pool: PoolConstructor }>('pg')
-    const owned = new Pool({ connectionString: pool, max: poolSize })
+    const { Pool, Client } = loadDriver<{ Pool: PoolConstructor; Client: ClientConstructor }>('pg')
+    // A backend dropped in the instant a new client is handed out (ReadyForQuery and the FATAL in one packet) is
+    // emitted as 'error' before anyone listens, which would crash the process; the query that follows fails anyway.
+    class ListenedClient extends Client {
+      constructor(config: unknown) {
+        super(config)
+        this.on('error', () => {})
+      }
+    }
+    const owned = new Pool({ connectionString: pool, max: poolSize, Client: ListenedClient })
     // An idle client dropped by the server is discarded by the pool; without a listener it would crash the process.
     owned.on('error', () => {})
     return createSqlStore(postgresConnection(owned, { owned: true }), dialect, { ...options, hashText: nodeSha256 })

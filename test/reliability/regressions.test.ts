@@ -2,12 +2,16 @@
 // each small and direct (the suites that found them stay in this folder too).
 import { randomBytes } from 'node:crypto'
 import nodemailer from 'nodemailer'
+import pg from 'pg'
 import { describe, expect, test } from 'vitest'
 import { createHandler, type OpenReport } from '../../src/http/index.js'
 import { consentTracking, sendCampaign, sendWithConsent } from '../../src/nodemailer/index.js'
 import { compile } from '../../src/transform.js'
+import { databaseUrl, namedUrl, terminate, uniqueName } from './postgres-faults.js'
 import type { ConsentRecord } from '../../src/policy/types.js'
+import { StoreError } from '../../src/store/errors.js'
 import { createMemoryStore } from '../../src/store/index.js'
+import { createPostgresStore } from '../../src/store/postgres.js'
 import type { ConsentStore } from '../../src/store/types.js'
 import { createTokens } from '../../src/tokens/index.js'
 
@@ -85,6 +89,40 @@ describe('Nodemailer plugin and campaign on a store that answers garbage', () =>
       const t = nodemailer.createTransport({ streamTransport: true, buffer: true })
       const summary = await sendCampaign(t, compiled, recipients, { store: { getMany }, category: 'marketing', now: options.now })
       expect(summary).toMatchObject({ sent: 2, tracked: 0, untracked: 2, failed: 0, fallbacks: { 'store-error': 2 } })
+    }
+  })
+})
+
+describe.skipIf(!databaseUrl)('Postgres store: a connection dropped inside a write transaction', () => {
+  test('the write fails with storage-failed and the dropped client never becomes an unhandled error', async () => {
+    const admin = new pg.Pool({ connectionString: databaseUrl!, max: 2 })
+    const schema = uniqueName('etc_rel_reg')
+    const app = uniqueName('etc_rel_reg_store')
+    const store = createPostgresStore({ pool: namedUrl(databaseUrl!, app), schema, poolSize: 2 })
+    const locker = await admin.connect()
+    try {
+      await store.verify()
+      // Hold the chain head so the store's write waits inside its transaction, on a checked-out client.
+      await locker.query('BEGIN')
+      await locker.query(`SELECT seq FROM "${schema}".consent_chain_head FOR UPDATE`)
+      const pending = store.record({ id: 'dropped-1', contactId: 'c_1', type: 'grant', at: new Date(Date.now() - 1000), source: 'api' }).catch((e: unknown) => e)
+      await new Promise((r) => setTimeout(r, 300))
+      expect(await terminate(admin, app)).toBeGreaterThan(0)
+      const error = await pending
+      expect(error).toBeInstanceOf(StoreError)
+      expect((error as StoreError).code).toBe('storage-failed')
+      await locker.query('ROLLBACK')
+      // The pool replaces the dropped connection; the retry with the same id is written once.
+      const stored = await store.record({ id: 'dropped-1', contactId: 'c_1', type: 'grant', at: new Date(Date.now() - 1000), source: 'api' }).catch(async () =>
+        store.record({ id: 'dropped-1', contactId: 'c_1', type: 'grant', at: new Date(Date.now() - 1000), source: 'api' }),
+      )
+      expect(stored.seq).toBe(1)
+      expect((await store.verify()).ok).toBe(true)
+    } finally {
+      locker.release()
+      await store.close()
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+      await admin.end()
     }
   })
 })

@@ -21,6 +21,9 @@ export interface PgClientLike {
   query(text: string, values?: unknown[]): Promise<PgResultLike>
   /** Returns the client to its pool; `true` or an `Error` destroys it instead (after a failed rollback). */
   release(destroy?: boolean | Error): void
+  /** pg clients are event emitters: a checked-out client reports a dropped connection as `error`. */
+  on?(event: 'error', listener: (err: Error) => void): unknown
+  removeListener?(event: 'error', listener: (err: Error) => void): unknown
 }
 
 /** The part of a pg `Pool` the store uses (so the driver's types are not needed). */
@@ -62,6 +65,12 @@ export function postgresConnection(pool: PgPoolLike, options: { owned: boolean }
       }
       let broken = false
       let begun = false
+      // A connection dropped mid-transaction is emitted as 'error' on the checked-out client; unheard, it would crash
+      // the process. The running query rejects on its own; the client is discarded on release.
+      const onError = (): void => {
+        broken = true
+      }
+      client.on?.('error', onError)
       // BEGIN rides along with the first statement when it has no parameters (simple protocol, one round trip).
       const beginning = {
         query: async (config: PgQueryConfig): Promise<PgResultLike> => {
@@ -86,6 +95,7 @@ export function postgresConnection(pool: PgPoolLike, options: { owned: boolean }
         })
         throw toStoreError(err)
       } finally {
+        client.removeListener?.('error', onError)
         client.release(broken)
       }
     },
