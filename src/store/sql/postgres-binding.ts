@@ -23,6 +23,7 @@ export interface PgClientLike {
   release(destroy?: boolean | Error): void
   /** pg clients are event emitters: a checked-out client reports a dropped connection as `error`. */
   on?(event: 'error', listener: (err: Error) => void): unknown
+  /** Detaches the `error` listener when the client goes back to the pool. */
   removeListener?(event: 'error', listener: (err: Error) => void): unknown
 }
 
