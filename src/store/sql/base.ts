@@ -3,7 +3,7 @@ import { contactIds, givenIds, planAppend, randomEventId, type ChainHead } from 
 import type { HashText } from '../chain.js'
 import { StoreError } from '../errors.js'
 import type { ContactState } from '../fold.js'
-import { checkExportRange, cloneEvent } from '../shared.js'
+import { checkExportRange, cloneEvent } from '../event-utils.js'
 import type { ConsentEvent, ConsentEventInput, ConsentEventType, ConsentSource, ConsentStore, Evidence, VerifyResult } from '../types.js'
 import { CONSENT_EVENT_TYPES, CONSENT_SOURCES, contactIdProblem, DEFAULT_MAX_FUTURE_SKEW_MS, normalizeEvent, type NormalizedEvent } from '../validate.js'
 import { ChainWalk } from '../verify.js'
