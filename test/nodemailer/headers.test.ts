@@ -1,7 +1,6 @@
 // Header edits on Nodemailer's two header shapes, checked on the message
-// Nodemailer actually builds (MailComposer) as mailparser reads it back.
+// Nodemailer actually builds (MailComposer), read back off the raw message.
 import fc from 'fast-check'
-import { simpleParser } from 'mailparser'
 import MailComposer from 'nodemailer/lib/mail-composer'
 import { describe, expect, test } from 'vitest'
 import { combineHeaders, readHeaders, writeHeaders } from '../../src/nodemailer/headers.js'
@@ -19,13 +18,18 @@ const headers = fc.oneof(
   headerObject.map((o) => Object.entries(o).map(([key, v]) => ({ key, value: v }))),
 )
 
+// Header values exactly as they go on the wire, unfolded as RFC 5322 §2.2.3
+// says (remove each CRLF that precedes white space, nothing else). A parser
+// that also collapses the white space would report `"a":"  "` as `"a":" "`
+// when Nodemailer folds a line at that spot, which is not what an ESP reads.
 async function built(data: Record<string, unknown>): Promise<Map<string, string[]>> {
-  const raw = await new MailComposer({ from: 'a@example.org', to: 'b@example.org', text: 'x', ...data } as never).compile().build()
-  const parsed = await simpleParser(raw)
+  const raw = (await new MailComposer({ from: 'a@example.org', to: 'b@example.org', text: 'x', ...data } as never).compile().build()).toString('latin1')
+  const head = raw.slice(0, raw.indexOf('\r\n\r\n')).replace(/\r\n(?=[ \t])/g, '')
   const out = new Map<string, string[]>()
-  for (const line of parsed.headerLines) {
-    const values = parsed.headers.get(line.key)
-    out.set(line.key, ([] as unknown[]).concat(values).map(String))
+  for (const line of head.split('\r\n')) {
+    const colon = line.indexOf(':')
+    const key = line.slice(0, colon).toLowerCase()
+    out.set(key, [...(out.get(key) ?? []), line.slice(colon + 1).replace(/^[ \t]/, '')])
   }
   return out
 }
@@ -52,7 +56,12 @@ describe('writeHeaders', () => {
           expect(result.get(k), k).toEqual(verbatim ? [v] : (await built({ headers: { [k]: v } })).get(k))
         }
       }),
-      { numRuns: 150 },
+      {
+        numRuns: 150,
+        // Nodemailer folds this line inside `"  "`; a parser that collapses white space when unfolding
+        // reported it as `" "` (CI seed -1144215793).
+        examples: [[[], { 'X-Campaign': '{"a":"  ","_":"!\\"\\"\\"","a_aa_":1000000000,"____a__":"\\"\\"\\"\\""}' }]],
+      },
     )
   })
 
