@@ -5,7 +5,7 @@ import { HttpError } from './errors.js'
 import { createClassifier } from './lib/classify.js'
 import { sendPage, type HandlerEnv, type Visit } from './lib/env.js'
 import { isLocale, negotiateLocale } from './lib/locale.js'
-import { PLAIN_RESPONDER, pixelResponse, toResponse, type PlainResponse } from './lib/responses.js'
+import { pathAndQuery, PLAIN_RESPONDER, pixelResponse, toResponse, type PlainResponse } from './lib/responses.js'
 import { createPageRenderer, type FormAlert } from './pages/render.js'
 import { clickRoute } from './routes/click.js'
 import { consentRoute } from './routes/consent.js'
@@ -109,12 +109,14 @@ export function createHandler(options: HandlerOptions): Handler {
       visit.request = request
       visit.locale = negotiateLocale(request.headers.get('accept-language'), fixed)
       visit.negotiated = fixed === undefined
-      visit.url = new URL(request.url)
+      const { pathname, search } = pathAndQuery(request)
+      visit.pathname = pathname
+      visit.search = search
       visit.at = now()
       visit.userAgent = request.headers.get('user-agent') ?? ''
       visit.ip = clientIp(request, context)
-      const match = matchRoute(visit.url.pathname)
-      if (!match) throw new HttpError('not-found', `No route at ${visit.url.pathname}`)
+      const match = matchRoute(pathname)
+      if (!match) throw new HttpError('not-found', `No route at ${pathname}`)
       route = match.route
       visit.token = match.token
       if (!route.methods.includes(request.method)) throw new HttpError('method-not-allowed', `${request.method} is not allowed here`)
@@ -136,10 +138,12 @@ export function createHandler(options: HandlerOptions): Handler {
     const route = segment === undefined ? undefined : ROUTES[segment]
     if (!route || !token || rest.length > 0) return undefined
     let decoded = token
-    try {
-      decoded = decodeURIComponent(token)
-    } catch {
-      // Left as is: it cannot verify, and the route answers that.
+    if (token.includes('%')) {
+      try {
+        decoded = decodeURIComponent(token)
+      } catch {
+        // Left as is: it cannot verify, and the route answers that.
+      }
     }
     return { route, token: decoded }
   }

@@ -1,6 +1,6 @@
 // `email-tracking-consent/http/node`: the thin bridge from node:http (and Express) to the Web-standard handler.
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { PLAIN_RESPONDER, type PlainResponse } from './lib/responses.js'
+import { isPlainTarget, PLAIN_RESPONDER, PLAIN_TARGET, type PlainResponse } from './lib/responses.js'
 import type { RequestContext } from './types.js'
 
 /** A Web-standard handler, such as the one `createHandler()` returns. */
@@ -68,6 +68,12 @@ export function toNodeListener(handler: WebHandler, options: NodeListenerOptions
   }
 }
 
+/** The request's absolute URL, from its target and `Host` (`localhost` when that is unusable). */
+function urlOf(req: IncomingMessage, target: string): URL | undefined {
+  const protocol = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http'
+  return safeUrl(target, `${protocol}://${req.headers.host ?? 'localhost'}`) ?? safeUrl(target, `${protocol}://localhost`)
+}
+
 function pathOf(target: string): string {
   const q = target.indexOf('?')
   const path = q < 0 ? target : target.slice(0, q)
@@ -110,9 +116,10 @@ async function serve(handler: WebHandler, req: IncomingMessage, res: ServerRespo
     if (!res.writableFinished) client.abort()
   })
   const method = req.method ?? 'GET'
-  const protocol = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http'
-  const url = safeUrl(target, `${protocol}://${req.headers.host ?? 'localhost'}`) ?? safeUrl(target, `${protocol}://localhost`)
-  if (!url) {
+  // A plain target needs no URL parsing until someone reads `request.url`; any other is parsed now.
+  const plainTarget = isPlainTarget(target) ? target : undefined
+  const url = plainTarget === undefined ? urlOf(req, target) : undefined
+  if (plainTarget === undefined && !url) {
     res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
     res.end('Bad Request\n')
     return
@@ -120,7 +127,7 @@ async function serve(handler: WebHandler, req: IncomingMessage, res: ServerRespo
   const context: RequestContext = {}
   if (req.socket.remoteAddress !== undefined) context.remoteAddress = req.socket.remoteAddress
   const body = NO_BODY.has(method) ? null : requestBody(req, res, limit)
-  const request = lazyRequest(url.href, method, req.rawHeaders, body, client)
+  const request = lazyRequest({ req, target, plainTarget, parsed: url, method, raw: req.rawHeaders, body, client })
   // A handler of this package answers as plain data: no Response, no body stream, one write.
   const plain = (handler as { [PLAIN_RESPONDER]?: (request: Request, context: RequestContext) => Promise<PlainResponse> })[PLAIN_RESPONDER]
   if (plain) writePlain(await plain(request, context), req, res)
@@ -137,13 +144,24 @@ function writePlain(plain: PlainResponse, req: IncomingMessage, res: ServerRespo
 const STATE = Symbol('lazy-request')
 
 interface LazyState {
-  url: string
+  req: IncomingMessage
+  target: string
+  /** The target, when `isPlainTarget` holds for it. */
+  plainTarget: string | undefined
+  /** Parsed on first use for a plain target. */
+  parsed: URL | undefined
   method: string
   raw: string[]
   body: ReadableStream<Uint8Array> | null
   client: ClientAbort
   headers?: Headers
   request?: Request
+}
+
+function hrefOf(state: LazyState): string {
+  // A plain origin-form target always parses against a localhost base.
+  state.parsed ??= urlOf(state.req, state.target)!
+  return state.parsed.href
 }
 
 type LazyRequest = Request & { [STATE]: LazyState }
@@ -168,7 +186,7 @@ function realRequest(state: LazyState): Request {
     init.body = state.body
     init.duplex = 'half'
   }
-  return (state.request ??= new Request(state.url, init))
+  return (state.request ??= new Request(hrefOf(state), init))
 }
 
 /**
@@ -179,7 +197,8 @@ function realRequest(state: LazyState): Request {
  */
 const lazyRequestPrototype: object = Object.create(Request.prototype, {
   method: { get(this: LazyRequest) { return this[STATE].method } },
-  url: { get(this: LazyRequest) { return this[STATE].url } },
+  url: { get(this: LazyRequest) { return hrefOf(this[STATE]) } },
+  [PLAIN_TARGET]: { get(this: LazyRequest) { return this[STATE].plainTarget } },
   headers: { get(this: LazyRequest) { return headersOf(this[STATE]) } },
   signal: { get(this: LazyRequest) { return this[STATE].client.signal } },
   ...Object.fromEntries(
@@ -201,9 +220,9 @@ const lazyRequestPrototype: object = Object.create(Request.prototype, {
   ),
 })
 
-function lazyRequest(url: string, method: string, raw: string[], body: ReadableStream<Uint8Array> | null, client: ClientAbort): Request {
+function lazyRequest(state: LazyState): Request {
   const request = Object.create(lazyRequestPrototype) as LazyRequest
-  request[STATE] = { url, method, raw, body, client }
+  request[STATE] = state
   return request
 }
 

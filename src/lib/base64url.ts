@@ -44,6 +44,19 @@ export function decodeBase64url(text: string): Uint8Array | undefined {
   return out
 }
 
+/**
+ * Whether `text`, already known to hold only base64url characters, is the
+ * canonical encoding of some bytes: a possible length, and zero trailing bits
+ * (the test {@link decodeBase64url} applies, without decoding).
+ */
+export function isCanonicalBase64url(text: string): boolean {
+  const rest = text.length % 4
+  if (rest === 1) return false
+  if (rest === 0) return true
+  const last = LOOKUP[text.charCodeAt(text.length - 1)]!
+  return (last & (rest === 2 ? 15 : 3)) === 0
+}
+
 /** Random bytes from Web Crypto, as base64url. */
 export function randomId(bytes = 16): string {
   const buf = new Uint8Array(bytes)

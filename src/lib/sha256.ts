@@ -45,23 +45,38 @@ function compress(state: Uint32Array, block: Uint8Array, offset: number): void {
   state[6] = (state[6]! + g) >>> 0; state[7] = (state[7]! + h) >>> 0
 }
 
-/** Hashes `data` starting from `state`, which already absorbed `prefixBytes` bytes (a multiple of 64). */
-function finish(state: Uint32Array, data: Uint8Array, prefixBytes: number): Uint8Array {
+// Scratch space: every function here is synchronous, so one set is never shared by two calls at once.
+const TAIL = new Uint8Array(128)
+const STATE = new Uint32Array(8)
+const INNER = new Uint8Array(32)
+let text = new Uint8Array(512)
+
+/** A string's UTF-8 bytes in scratch space (valid until the next call). */
+function utf8(data: string): Uint8Array {
+  if (data.length * 3 > text.length) text = new Uint8Array(Math.max(data.length * 3, text.length * 2))
+  const { written } = encoder.encodeInto(data, text)
+  return text.subarray(0, written)
+}
+
+/**
+ * Hashes `data` starting from `state`, which already absorbed `prefixBytes`
+ * bytes (a multiple of 64), and writes the digest into `out`.
+ */
+function finish(state: Uint32Array, data: Uint8Array, prefixBytes: number, out: Uint8Array): Uint8Array {
   const full = data.length - (data.length % 64)
   for (let off = 0; off < full; off += 64) compress(state, data, off)
   const rest = data.length - full
-  const tail = new Uint8Array(rest < 56 ? 64 : 128)
-  tail.set(data.subarray(full))
-  tail[rest] = 0x80
+  const end = rest < 56 ? 64 : 128
+  TAIL.fill(0, 0, end)
+  TAIL.set(data.subarray(full))
+  TAIL[rest] = 0x80
   const bits = (prefixBytes + data.length) * 8
-  const end = tail.length
-  tail[end - 5] = Math.floor(bits / 2 ** 32) & 0xff
-  tail[end - 4] = (bits >>> 24) & 0xff
-  tail[end - 3] = (bits >>> 16) & 0xff
-  tail[end - 2] = (bits >>> 8) & 0xff
-  tail[end - 1] = bits & 0xff
-  for (let off = 0; off < end; off += 64) compress(state, tail, off)
-  const out = new Uint8Array(32)
+  TAIL[end - 5] = Math.floor(bits / 2 ** 32) & 0xff
+  TAIL[end - 4] = (bits >>> 24) & 0xff
+  TAIL[end - 3] = (bits >>> 16) & 0xff
+  TAIL[end - 2] = (bits >>> 8) & 0xff
+  TAIL[end - 1] = bits & 0xff
+  for (let off = 0; off < end; off += 64) compress(state, TAIL, off)
   for (let i = 0; i < 8; i++) {
     const v = state[i]!
     out[i * 4] = v >>> 24; out[i * 4 + 1] = (v >>> 16) & 0xff
@@ -72,8 +87,8 @@ function finish(state: Uint32Array, data: Uint8Array, prefixBytes: number): Uint
 
 /** SHA-256 of bytes or of a string's UTF-8 encoding. */
 export function sha256(data: Uint8Array | string): Uint8Array {
-  const bytes = typeof data === 'string' ? encoder.encode(data) : data
-  return finish(new Uint32Array(IV), bytes, 0)
+  STATE.set(IV)
+  return finish(STATE, typeof data === 'string' ? utf8(data) : data, 0, new Uint8Array(32))
 }
 
 /** SHA-256 as lowercase hex. */
@@ -115,9 +130,10 @@ export function hmacKey(secret: Uint8Array): HmacKey {
 
 /** HMAC-SHA256 of `message` (bytes or UTF-8 string). */
 export function hmac(key: HmacKey, message: Uint8Array | string): Uint8Array {
-  const bytes = typeof message === 'string' ? encoder.encode(message) : message
-  const innerHash = finish(new Uint32Array(key.inner), bytes, 64)
-  return finish(new Uint32Array(key.outer), innerHash, 64)
+  STATE.set(key.inner)
+  finish(STATE, typeof message === 'string' ? utf8(message) : message, 64, INNER)
+  STATE.set(key.outer)
+  return finish(STATE, INNER, 64, new Uint8Array(32))
 }
 
 /** Compares two strings in time independent of where they differ. */

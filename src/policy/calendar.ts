@@ -12,9 +12,24 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   return f
 }
 
+// Recent answers per time zone, by whole second: UTC offsets are whole seconds
+// (even historical local mean time), so a day never changes inside one. A
+// busy endpoint asks for "today" thousands of times a second, and Intl
+// formatting costs more than the rest of a decision.
+const recent = new Map<string, Map<number, string>>()
+const RECENT_MAX = 64
+
 /** The calendar day (YYYY-MM-DD) of an instant in a time zone. */
 export function dayOf(instant: Date, timeZone: string): string {
-  return formatter(timeZone).format(instant)
+  const second = Math.floor(instant.getTime() / 1000)
+  let days = recent.get(timeZone)
+  const known = days?.get(second)
+  if (known !== undefined) return known
+  const day = formatter(timeZone).format(instant)
+  if (!days) recent.set(timeZone, (days = new Map()))
+  else if (days.size >= RECENT_MAX) days.clear()
+  days.set(second, day)
+  return day
 }
 
 /** Whether a time zone name is known to this runtime. */

@@ -1,8 +1,9 @@
 import { CompactSign, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose'
-import { decodeBase64url, encodeBase64url, randomId } from '../lib/base64url.js'
+import { decodeBase64url, encodeBase64url, isCanonicalBase64url, randomId } from '../lib/base64url.js'
 import { looksLikeEmail } from '../lib/personal-data.js'
 import { hmac, sha256, timingSafeEqual, type HmacKey } from '../lib/sha256.js'
 import { TokenError } from './errors.js'
+import { canonicalHeader, verifyHs256 } from './hs256.js'
 import { prepareKeys, type PreparedKey } from './keys.js'
 import type { MessageTokens, SignInput, TokenClaims, TokenPurpose, Tokens, TokensOptions, VerifyOptions } from './types.js'
 
@@ -52,7 +53,8 @@ function checkPurpose(purpose: unknown): asserts purpose is TokenPurpose {
     throw new TokenError('invalid-input', `Unknown purpose ${JSON.stringify(purpose)}: expected one of ${TOKEN_PURPOSES.join(', ')}`)
 }
 
-function mapJoseError(err: unknown, purpose: TokenPurpose): TokenError {
+/** The library's error for a jose failure (exported for the tests that hold the HS256 fast path to jose). */
+export function mapJoseError(err: unknown, purpose: TokenPurpose): TokenError {
   if (err instanceof TokenError) return err
   if (err instanceof joseErrors.JWTExpired) return new TokenError('expired', 'The token has expired', { cause: err })
   if (err instanceof joseErrors.JWSSignatureVerificationFailed)
@@ -87,6 +89,8 @@ export function createTokens(options: TokensOptions): Tokens {
   const signer = ring[0]!
   const issuer = options.issuer ?? DEFAULT_ISSUER
   const defaultExpiresIn = options.expiresIn
+  // The exact header segment this library writes for each HS256 key: a token carrying one is checked synchronously.
+  const ownHeaders = new Map(ring.filter((k) => k.jws).map((k) => [canonicalHeader(k.kid, TOKEN_TYPE), k]))
 
   async function signJws(input: Omit<SignInput, 'purpose'>, purposes: readonly TokenPurpose[]): Promise<{ jws: string; tokenId: string }> {
     if (typeof input !== 'object' || input === null) throw new TokenError('invalid-input', 'sign needs an object')
@@ -129,35 +133,43 @@ export function createTokens(options: TokensOptions): Tokens {
     if (parts.length !== 4 || !parts.every((p) => SEGMENT.test(p))) throw new TokenError('malformed', 'Not a token of this library')
     const [h, p, s, tag] = parts as [string, string, string, string]
     // Strict decoding refuses non-canonical trailing bits, so no two strings carry the same token.
-    if (!parts.every((part) => decodeBase64url(part))) throw new TokenError('malformed', 'Not a token of this library')
-    let header: ReturnType<typeof decodeProtectedHeader>
-    try {
-      header = decodeProtectedHeader(`${h}.${p}.${s}`)
-    } catch (cause) {
-      throw new TokenError('malformed', 'The token header is not valid JSON', { cause })
-    }
-    // Keys come from our ring only; a header that points elsewhere is an attack.
-    for (const name of FORBIDDEN_HEADERS)
-      if (name in header) throw new TokenError('forbidden-header', `Header "${name}" is not accepted`)
-    if (header.typ !== TOKEN_TYPE) throw new TokenError('malformed', 'Not a token of this library (typ)')
-    if (typeof header.kid !== 'string') throw new TokenError('malformed', 'The token names no key')
-    const key: PreparedKey | undefined = byKid.get(header.kid)
-    if (!key) throw new TokenError('unknown-key', 'The token was signed with a key that is not in the ring')
-    if (header.alg !== key.alg) throw new TokenError('bad-algorithm', `Algorithm ${String(header.alg)} is not the key's ${key.alg}`)
+    const payloadBytes = decodeBase64url(p)
+    if (!payloadBytes || !isCanonicalBase64url(h) || !isCanonicalBase64url(s) || !isCanonicalBase64url(tag))
+      throw new TokenError('malformed', 'Not a token of this library')
     const now = options.now ?? new Date()
+    if (!(now instanceof Date) || Number.isNaN(now.getTime())) throw new TokenError('invalid-input', 'now must be a valid Date')
+    let key: PreparedKey | undefined = ownHeaders.get(h)
     let payload: Record<string, unknown>
-    try {
-      const result = await jwtVerify(`${h}.${p}.${s}`, await key.verifyKey, {
-        algorithms: [key.alg],
-        typ: TOKEN_TYPE,
-        issuer,
-        audience: AUDIENCE[purpose],
-        requiredClaims: ['sub', 'jti', 'iat', 'aud'],
-        currentDate: now,
-      })
-      payload = result.payload as Record<string, unknown>
-    } catch (err) {
-      throw mapJoseError(err, purpose)
+    if (key?.jws) {
+      payload = verifyHs256(key.jws, h, p, payloadBytes, s, { issuer, audience: AUDIENCE[purpose], now: Math.floor(now.getTime() / 1000) }, purpose)
+    } else {
+      let header: ReturnType<typeof decodeProtectedHeader>
+      try {
+        header = decodeProtectedHeader(`${h}.${p}.${s}`)
+      } catch (cause) {
+        throw new TokenError('malformed', 'The token header is not valid JSON', { cause })
+      }
+      // Keys come from our ring only; a header that points elsewhere is an attack.
+      for (const name of FORBIDDEN_HEADERS)
+        if (name in header) throw new TokenError('forbidden-header', `Header "${name}" is not accepted`)
+      if (header.typ !== TOKEN_TYPE) throw new TokenError('malformed', 'Not a token of this library (typ)')
+      if (typeof header.kid !== 'string') throw new TokenError('malformed', 'The token names no key')
+      key = byKid.get(header.kid)
+      if (!key) throw new TokenError('unknown-key', 'The token was signed with a key that is not in the ring')
+      if (header.alg !== key.alg) throw new TokenError('bad-algorithm', `Algorithm ${String(header.alg)} is not the key's ${key.alg}`)
+      try {
+        const result = await jwtVerify(`${h}.${p}.${s}`, await key.verifyKey, {
+          algorithms: [key.alg],
+          typ: TOKEN_TYPE,
+          issuer,
+          audience: AUDIENCE[purpose],
+          requiredClaims: ['sub', 'jti', 'iat', 'aud'],
+          currentDate: now,
+        })
+        payload = result.payload as Record<string, unknown>
+      } catch (err) {
+        throw mapJoseError(err, purpose)
+      }
     }
     const { sub, jti, iat, exp, mid, lks, nv, uh } = payload
     const optionalString = (v: unknown) => v === undefined || typeof v === 'string'

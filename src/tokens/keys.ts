@@ -15,6 +15,8 @@ export interface PreparedKey {
   verifyKey: Promise<JoseKey>
   /** Keys the purpose tags and click-target MACs. */
   mac: HmacKey
+  /** HS256 only: the signing secret as an HMAC key, for the synchronous check of this library's own tokens. */
+  jws?: HmacKey
 }
 
 const MIN_SECRET_BYTES = 32
@@ -64,7 +66,7 @@ export function prepareKeys(keys: readonly KeyInput[]): PreparedKey[] {
           .importKey('raw', secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify'])
           .catch(importFailed(kid)),
       )
-      return { kid, alg: 'HS256', signKey: imported, verifyKey: imported, mac: deriveMacKey(secret) }
+      return { kid, alg: 'HS256', signKey: imported, verifyKey: imported, mac: deriveMacKey(secret), jws: hmacKey(secret) }
     }
     if (input.alg === 'EdDSA') {
       const { publicJwk, privateJwk } = input

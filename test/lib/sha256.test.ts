@@ -1,7 +1,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import { decodeBase64url, encodeBase64url } from '../../src/lib/base64url.js'
+import { decodeBase64url, encodeBase64url, isCanonicalBase64url } from '../../src/lib/base64url.js'
 import { hmac, hmacKey, sha256Hex, timingSafeEqual, toHex } from '../../src/lib/sha256.js'
 
 describe('sha256', () => {
@@ -59,5 +59,26 @@ describe('base64url', () => {
     expect(decodeBase64url('a')).toBeUndefined()
     expect(decodeBase64url('AA')).toEqual(new Uint8Array([0]))
     expect(decodeBase64url('AB')).toBeUndefined()
+  })
+
+  test('isCanonicalBase64url agrees with strict decoding on every base64url string', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[A-Za-z0-9_-]{0,12}$/), (text) => {
+        expect(isCanonicalBase64url(text)).toBe(decodeBase64url(text) !== undefined)
+      }),
+      { numRuns: 5000 },
+    )
+  })
+
+  test('hmac and sha256 stay right when called in turn with inputs of every size (shared scratch space)', () => {
+    const key = hmacKey(randomBytes(32))
+    const secret = randomBytes(32)
+    for (let n = 0; n < 1500; n += 7) {
+      const text = 'é'.repeat(n % 50) + 'a'.repeat(n)
+      expect(toHex(hmac(key, text))).toBe(toHex(hmac(key, new TextEncoder().encode(text))))
+      expect(sha256Hex(text)).toBe(createHash('sha256').update(text).digest('hex'))
+      const k2 = hmacKey(secret)
+      expect(toHex(hmac(k2, text))).toBe(createHmac('sha256', secret).update(text).digest('hex'))
+    }
   })
 })

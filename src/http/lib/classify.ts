@@ -24,7 +24,22 @@ export function createClassifier(extra: readonly MachineSignature[] = []): (user
     return { kind: s.kind, userAgent: s.userAgent, ranges }
   })
 
-  return (userAgent, ip) => {
+  // Pixel and click hits repeat the same few agents and proxy addresses; the answer is a pure
+  // function of the two, so recent ones are kept (bounded: cleared when full).
+  const recent = new Map<string, Classified>()
+  const RECENT_MAX = 1024
+  const classify = (userAgent: string, ip: string | undefined): Classified => {
+    const key = ip === undefined ? `-${userAgent}` : `${ip.length}:${ip}${userAgent}`
+    let seen = recent.get(key)
+    if (seen === undefined) {
+      seen = Object.freeze(classifyNow(userAgent, ip))
+      if (recent.size >= RECENT_MAX) recent.clear()
+      recent.set(key, seen)
+    }
+    return seen
+  }
+
+  function classifyNow(userAgent: string, ip: string | undefined): Classified {
     const ua = userAgent.trim()
     if (ua === '') return { device: 'unknown', machine: true, machineKind: 'scanner', matchedBy: 'no-user-agent' }
     const address = ip === undefined ? undefined : parseIp(ip)
@@ -36,6 +51,7 @@ export function createClassifier(extra: readonly MachineSignature[] = []): (user
     }
     return { device: deviceOf(ua), machine: false }
   }
+  return classify
 }
 
 function machineDevice(kind: MachineKind): DeviceClass {

@@ -31,7 +31,10 @@ export interface HandlerEnv {
 /** One request as the routes see it. */
 export interface Visit {
   request: Request
-  url: URL
+  /** The URL's path, as `new URL(request.url).pathname` gives it. */
+  pathname: string
+  /** The URL's query with its `?`, or `''`: read with `URLSearchParams`, the parameters of `new URL(request.url).searchParams`. */
+  search: string
   locale: Locale
   /** The locale came from `Accept-Language` (so responses vary on it). */
   negotiated: boolean

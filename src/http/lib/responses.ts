@@ -26,6 +26,42 @@ export interface PlainResponse {
  */
 export const PLAIN_RESPONDER: unique symbol = Symbol.for('email-tracking-consent.plain-responder') as never
 
+/**
+ * The key under which the Node bridge's requests carry their request target
+ * (`/path?query`) when it is plain enough that `new URL()` would keep its
+ * path and query as they are (see `isPlainTarget`): the handler then routes
+ * without parsing a URL, which costs more than the rest of a pixel hit.
+ */
+export const PLAIN_TARGET: unique symbol = Symbol.for('email-tracking-consent.plain-target') as never
+
+// Characters a URL path keeps as they are; no `%` (decoding), no `\\` (read as `/`).
+const PLAIN_PATH = /^\/(?!\/)[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/
+// A query without `#` (which would start a fragment), spaces or controls.
+const PLAIN_QUERY = /^\?[!"$-~]*$/
+
+/**
+ * Whether `target` is an origin-form request target whose path and query
+ * `new URL(target, base)` returns unchanged: only characters a URL path keeps,
+ * no dot segments, no `//` start (that names a host).
+ */
+export function isPlainTarget(target: string): boolean {
+  const q = target.indexOf('?')
+  const path = q < 0 ? target : target.slice(0, q)
+  return PLAIN_PATH.test(path) && !path.includes('/.') && (q < 0 || PLAIN_QUERY.test(target.slice(q)))
+}
+
+/** The path and query of a request: from the bridge's plain target when it has one, else parsed from its URL. */
+export function pathAndQuery(request: Request): { pathname: string; search: string } {
+  const target = (request as { [PLAIN_TARGET]?: string })[PLAIN_TARGET]
+  if (typeof target === 'string') {
+    const q = target.indexOf('?')
+    // `new URL()` drops a bare `?` from `search`.
+    return q < 0 ? { pathname: target, search: '' } : { pathname: target.slice(0, q), search: q === target.length - 1 ? '' : target.slice(q) }
+  }
+  const url = new URL(request.url)
+  return { pathname: url.pathname, search: url.search }
+}
+
 /** The Web `Response` of a plain one. */
 export function toResponse(plain: PlainResponse): Response {
   return new Response(plain.body, { status: plain.status, headers: plain.headers })

@@ -15,8 +15,9 @@ export const clickRoute: Route = {
   methods: ['GET', 'HEAD'],
   async handle(env, visit) {
     const claims = await verifyToken(env, visit, 'click')
-    const target = visit.url.searchParams.get(CLICK_TARGET_PARAM)
-    const mac = visit.url.searchParams.get(CLICK_MAC_PARAM) ?? undefined
+    const query = new URLSearchParams(visit.search)
+    const target = query.get(CLICK_TARGET_PARAM)
+    const mac = query.get(CLICK_MAC_PARAM) ?? undefined
     if (target === null) throw new HttpError('bad-target', 'The link names no target')
     let url: URL
     try {
