@@ -57,9 +57,26 @@ export function isCanonicalBase64url(text: string): boolean {
   return (last & (rest === 2 ? 15 : 3)) === 0
 }
 
+// Random bytes come from Web Crypto in 4 KiB draws, handed out once each: a call
+// into Web Crypto costs more than the rest of an id, and a message needs several.
+const POOL_BYTES = 4096
+const pool = new Uint8Array(POOL_BYTES)
+let poolOffset = POOL_BYTES
+
 /** Random bytes from Web Crypto, as base64url. */
 export function randomId(bytes = 16): string {
-  const buf = new Uint8Array(bytes)
-  globalThis.crypto.getRandomValues(buf)
-  return encodeBase64url(buf)
+  if (bytes > POOL_BYTES) {
+    const buf = new Uint8Array(bytes)
+    globalThis.crypto.getRandomValues(buf)
+    return encodeBase64url(buf)
+  }
+  if (poolOffset + bytes > POOL_BYTES) {
+    globalThis.crypto.getRandomValues(pool)
+    poolOffset = 0
+  }
+  const out = pool.slice(poolOffset, poolOffset + bytes)
+  // Used bytes are cleared, so they can never be handed out again.
+  pool.fill(0, poolOffset, poolOffset + bytes)
+  poolOffset += bytes
+  return encodeBase64url(out)
 }

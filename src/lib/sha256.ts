@@ -54,8 +54,16 @@ let text = new Uint8Array(512)
 /** A string's UTF-8 bytes in scratch space (valid until the next call). */
 function utf8(data: string): Uint8Array {
   if (data.length * 3 > text.length) text = new Uint8Array(Math.max(data.length * 3, text.length * 2))
-  const { written } = encoder.encodeInto(data, text)
-  return text.subarray(0, written)
+  // ASCII (tokens, ids, URLs) is copied in a loop, cheaper than a call into the encoder for short strings.
+  let i = 0
+  for (; i < data.length; i++) {
+    const c = data.charCodeAt(i)
+    if (c > 0x7f) break
+    text[i] = c
+  }
+  if (i === data.length) return text.subarray(0, i)
+  const { written } = encoder.encodeInto(data.slice(i), text.subarray(i))
+  return text.subarray(0, i + written)
 }
 
 /**

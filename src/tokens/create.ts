@@ -91,6 +91,7 @@ export function createTokens(options: TokensOptions): Tokens {
   const defaultExpiresIn = options.expiresIn
   // The exact header segment this library writes for each HS256 key: a token carrying one is checked synchronously.
   const ownHeaders = new Map(ring.filter((k) => k.jws).map((k) => [canonicalHeader(k.kid, TOKEN_TYPE), k]))
+  const signerHeader = canonicalHeader(signer.kid, TOKEN_TYPE)
 
   async function signJws(input: Omit<SignInput, 'purpose'>, purposes: readonly TokenPurpose[]): Promise<{ jws: string; tokenId: string }> {
     if (typeof input !== 'object' || input === null) throw new TokenError('invalid-input', 'sign needs an object')
@@ -103,7 +104,6 @@ export function createTokens(options: TokensOptions): Tokens {
     if (expiresIn !== undefined && !(Number.isFinite(expiresIn) && expiresIn > 0))
       throw new TokenError('invalid-input', 'expiresIn must be a positive number of seconds')
     if (!signer.signKey) throw new TokenError('no-signing-key', `Key "${signer.kid}" has no private part: this instance only verifies`)
-    const key = await signer.signKey
     const iat = Math.floor(Date.now() / 1000)
     const tokenId = randomId(12)
     const payload: Record<string, unknown> = {
@@ -118,9 +118,14 @@ export function createTokens(options: TokensOptions): Tokens {
     if (input.linkScope !== undefined) payload.lks = input.linkScope
     if (input.noticeVersion !== undefined) payload.nv = input.noticeVersion
     if (input.url !== undefined) payload.uh = urlHash(input.url)
+    if (signer.jws) {
+      // HS256: the same compact JWS jose writes (same header, same bytes), signed synchronously.
+      const signingInput = `${signerHeader}.${encodeBase64url(encoder.encode(JSON.stringify(payload)))}`
+      return { jws: `${signingInput}.${encodeBase64url(hmac(signer.jws, signingInput))}`, tokenId }
+    }
     const jws = await new CompactSign(encoder.encode(JSON.stringify(payload)))
       .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: TOKEN_TYPE })
-      .sign(key)
+      .sign(await signer.signKey)
     return { jws, tokenId }
   }
 

@@ -1,7 +1,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import { decodeBase64url, encodeBase64url, isCanonicalBase64url } from '../../src/lib/base64url.js'
+import { decodeBase64url, encodeBase64url, isCanonicalBase64url, randomId } from '../../src/lib/base64url.js'
 import { hmac, hmacKey, sha256Hex, timingSafeEqual, toHex } from '../../src/lib/sha256.js'
 
 describe('sha256', () => {
@@ -80,5 +80,21 @@ describe('base64url', () => {
       const k2 = hmacKey(secret)
       expect(toHex(hmac(k2, text))).toBe(createHmac('sha256', secret).update(text).digest('hex'))
     }
+  })
+
+  test('randomId: the asked length, never repeated across many pool refills, bytes spread evenly', () => {
+    const seen = new Set<string>()
+    const counts = new Array(256).fill(0)
+    for (let i = 0; i < 20_000; i++) {
+      const size = [9, 12, 16, 4097][i % 4]!
+      const id = randomId(size)
+      expect(decodeBase64url(id)!.length).toBe(size)
+      expect(seen.has(id)).toBe(false)
+      seen.add(id)
+      if (size === 16) for (const b of decodeBase64url(id)!) counts[b]++
+    }
+    // 5,000 ids × 16 bytes: each byte value about 312 times; a stuck or zeroed pool would be far off.
+    expect(Math.min(...counts)).toBeGreaterThan(200)
+    expect(Math.max(...counts)).toBeLessThan(450)
   })
 })
