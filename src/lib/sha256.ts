@@ -1,7 +1,9 @@
 // Synchronous SHA-256 and HMAC-SHA256 (FIPS 180-4, RFC 2104) in plain JS, so the
 // per-recipient path can MAC without async Web Crypto calls and without node:crypto.
 
-const K = new Uint32Array([
+// Int32 throughout: V8 keeps int32 values in registers, while uint32 values past
+// 2^31 (what `>>> 0` and Uint32Array loads give) become doubles. Same bits.
+const K = new Int32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
   0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
   0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
@@ -11,43 +13,40 @@ const K = new Uint32Array([
   0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
   0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 ])
-const IV = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
-const W = new Uint32Array(64)
+const IV = new Int32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19])
+const W = new Int32Array(64)
 const encoder = new TextEncoder()
 
-function compress(state: Uint32Array, block: Uint8Array, offset: number): void {
-  for (let i = 0; i < 16; i++) {
-    const j = offset + i * 4
-    W[i] = ((block[j]! << 24) | (block[j + 1]! << 16) | (block[j + 2]! << 8) | block[j + 3]!) >>> 0
-  }
+function compress(state: Int32Array, block: Uint8Array, offset: number): void {
+  for (let i = 0; i < 16; i++, offset += 4) W[i] = (block[offset]! << 24) | (block[offset + 1]! << 16) | (block[offset + 2]! << 8) | block[offset + 3]!
   for (let i = 16; i < 64; i++) {
     const w15 = W[i - 15]!
     const w2 = W[i - 2]!
     const s0 = ((w15 >>> 7) | (w15 << 25)) ^ ((w15 >>> 18) | (w15 << 14)) ^ (w15 >>> 3)
     const s1 = ((w2 >>> 17) | (w2 << 15)) ^ ((w2 >>> 19) | (w2 << 13)) ^ (w2 >>> 10)
-    W[i] = (W[i - 16]! + s0 + W[i - 7]! + s1) >>> 0
+    W[i] = (W[i - 16]! + s0 + W[i - 7]! + s1) | 0
   }
   let a = state[0]!, b = state[1]!, c = state[2]!, d = state[3]!
   let e = state[4]!, f = state[5]!, g = state[6]!, h = state[7]!
   for (let i = 0; i < 64; i++) {
     const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))
     const ch = (e & f) ^ (~e & g)
-    const t1 = (h + S1 + ch + K[i]! + W[i]!) >>> 0
+    const t1 = (h + S1 + ch + K[i]! + W[i]!) | 0
     const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))
     const maj = (a & b) ^ (a & c) ^ (b & c)
-    const t2 = (S0 + maj) >>> 0
-    h = g; g = f; f = e; e = (d + t1) >>> 0
-    d = c; c = b; b = a; a = (t1 + t2) >>> 0
+    const t2 = (S0 + maj) | 0
+    h = g; g = f; f = e; e = (d + t1) | 0
+    d = c; c = b; b = a; a = (t1 + t2) | 0
   }
-  state[0] = (state[0]! + a) >>> 0; state[1] = (state[1]! + b) >>> 0
-  state[2] = (state[2]! + c) >>> 0; state[3] = (state[3]! + d) >>> 0
-  state[4] = (state[4]! + e) >>> 0; state[5] = (state[5]! + f) >>> 0
-  state[6] = (state[6]! + g) >>> 0; state[7] = (state[7]! + h) >>> 0
+  state[0] = (state[0]! + a) | 0; state[1] = (state[1]! + b) | 0
+  state[2] = (state[2]! + c) | 0; state[3] = (state[3]! + d) | 0
+  state[4] = (state[4]! + e) | 0; state[5] = (state[5]! + f) | 0
+  state[6] = (state[6]! + g) | 0; state[7] = (state[7]! + h) | 0
 }
 
 // Scratch space: every function here is synchronous, so one set is never shared by two calls at once.
 const TAIL = new Uint8Array(128)
-const STATE = new Uint32Array(8)
+const STATE = new Int32Array(8)
 const INNER = new Uint8Array(32)
 let text = new Uint8Array(512)
 
@@ -70,7 +69,7 @@ function utf8(data: string): Uint8Array {
  * Hashes `data` starting from `state`, which already absorbed `prefixBytes`
  * bytes (a multiple of 64), and writes the digest into `out`.
  */
-function finish(state: Uint32Array, data: Uint8Array, prefixBytes: number, out: Uint8Array): Uint8Array {
+function finish(state: Int32Array, data: Uint8Array, prefixBytes: number, out: Uint8Array): Uint8Array {
   const full = data.length - (data.length % 64)
   for (let off = 0; off < full; off += 64) compress(state, data, off)
   const rest = data.length - full
@@ -113,8 +112,8 @@ export function toHex(bytes: Uint8Array): string {
 
 /** An HMAC-SHA256 key with its inner and outer pad states precomputed, so each MAC costs two or three compressions for short messages. */
 export interface HmacKey {
-  readonly inner: Uint32Array
-  readonly outer: Uint32Array
+  readonly inner: Int32Array
+  readonly outer: Int32Array
 }
 
 /** Prepares an HMAC-SHA256 key. */
@@ -128,9 +127,9 @@ export function hmacKey(secret: Uint8Array): HmacKey {
     ipad[i] = block[i]! ^ 0x36
     opad[i] = block[i]! ^ 0x5c
   }
-  const inner = new Uint32Array(IV)
+  const inner = new Int32Array(IV)
   compress(inner, ipad, 0)
-  const outer = new Uint32Array(IV)
+  const outer = new Int32Array(IV)
   compress(outer, opad, 0)
   key = new Uint8Array(0)
   return { inner, outer }
