@@ -2,10 +2,11 @@ import { ROUTE_SEGMENT } from '../lib/routes.js'
 import { cnilPolicy } from '../policy/cnil.js'
 import { validatePolicy } from '../policy/validate.js'
 import { HttpError } from './errors.js'
+import { Deadlines } from './lib/deadlines.js'
 import { createClassifier } from './lib/classify.js'
 import { sendPage, type HandlerEnv, type Visit } from './lib/env.js'
 import { isLocale, negotiateLocale } from './lib/locale.js'
-import { pathAndQuery, PLAIN_RESPONDER, pixelResponse, toResponse, type PlainResponse } from './lib/responses.js'
+import { headerOf, pathAndQuery, PLAIN_RESPONDER, pixelResponse, toResponse, type PlainResponse } from './lib/responses.js'
 import { createPageRenderer, type FormAlert } from './pages/render.js'
 import { clickRoute } from './routes/click.js'
 import { consentRoute } from './routes/consent.js'
@@ -75,6 +76,8 @@ export function createHandler(options: HandlerOptions): Handler {
     throw new HttpError('invalid-option', 'policy is invalid', { cause })
   }
 
+  const storeTimeoutMs = count(options.storeTimeoutMs, DEFAULT_STORE_TIMEOUT_MS, 'storeTimeoutMs')
+  if (storeTimeoutMs < 1) throw new HttpError('invalid-option', 'storeTimeoutMs must be at least 1')
   const env: HandlerEnv = {
     tokens,
     store,
@@ -88,9 +91,9 @@ export function createHandler(options: HandlerOptions): Handler {
     minDelayMs: count(options.forms?.minDelayMs, DEFAULT_MIN_DELAY_MS, 'forms.minDelayMs'),
     maxAgeMs: count(options.forms?.maxAgeMs, DEFAULT_MAX_AGE_MS, 'forms.maxAgeMs'),
     maxBodyBytes: count(options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES, 'maxBodyBytes'),
-    storeTimeoutMs: count(options.storeTimeoutMs, DEFAULT_STORE_TIMEOUT_MS, 'storeTimeoutMs'),
+    storeTimeoutMs,
+    deadlines: new Deadlines(storeTimeoutMs),
   }
-  if (env.storeTimeoutMs < 1) throw new HttpError('invalid-option', 'storeTimeoutMs must be at least 1')
   if (env.maxAgeMs <= env.minDelayMs) throw new HttpError('invalid-option', 'forms.maxAgeMs must be larger than forms.minDelayMs')
   const now = options.now ?? (() => new Date())
   const clientIp = options.clientIp ?? ((_request: Request, context: RequestContext) => context.remoteAddress)
@@ -107,13 +110,13 @@ export function createHandler(options: HandlerOptions): Handler {
     let route: Route | undefined
     try {
       visit.request = request
-      visit.locale = negotiateLocale(request.headers.get('accept-language'), fixed)
+      visit.locale = negotiateLocale(headerOf(request, 'accept-language'), fixed)
       visit.negotiated = fixed === undefined
       const { pathname, search } = pathAndQuery(request)
       visit.pathname = pathname
       visit.search = search
       visit.at = now()
-      visit.userAgent = request.headers.get('user-agent') ?? ''
+      visit.userAgent = headerOf(request, 'user-agent') ?? ''
       visit.ip = clientIp(request, context)
       const match = matchRoute(pathname)
       if (!match) throw new HttpError('not-found', `No route at ${pathname}`)

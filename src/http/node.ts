@@ -1,6 +1,6 @@
 // `email-tracking-consent/http/node`: the thin bridge from node:http (and Express) to the Web-standard handler.
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { isPlainTarget, PLAIN_RESPONDER, PLAIN_TARGET, type PlainResponse } from './lib/responses.js'
+import { isPlainTarget, PLAIN_RESPONDER, PLAIN_TARGET, RAW_HEADERS, type PlainResponse } from './lib/responses.js'
 import type { RequestContext } from './types.js'
 
 /** A Web-standard handler, such as the one `createHandler()` returns. */
@@ -199,6 +199,7 @@ const lazyRequestPrototype: object = Object.create(Request.prototype, {
   method: { get(this: LazyRequest) { return this[STATE].method } },
   url: { get(this: LazyRequest) { return hrefOf(this[STATE]) } },
   [PLAIN_TARGET]: { get(this: LazyRequest) { return this[STATE].plainTarget } },
+  [RAW_HEADERS]: { get(this: LazyRequest) { return this[STATE].raw } },
   headers: { get(this: LazyRequest) { return headersOf(this[STATE]) } },
   signal: { get(this: LazyRequest) { return this[STATE].client.signal } },
   ...Object.fromEntries(

@@ -1,3 +1,4 @@
+import { Deadlines } from './deadlines.js'
 import { personalUrl } from '../../lib/routes.js'
 import { decide } from '../../policy/decide.js'
 import { validateRecord } from '../../policy/validate.js'
@@ -26,6 +27,8 @@ export interface HandlerEnv {
   maxAgeMs: number
   maxBodyBytes: number
   storeTimeoutMs: number
+  /** The timer behind `storeTimeoutMs`, shared by every store call of the handler. */
+  deadlines: Deadlines
 }
 
 /** One request as the routes see it. */
@@ -68,21 +71,7 @@ export async function verifyToken(env: HandlerEnv, visit: Visit, purpose: TokenP
 
 /** Runs one store call, rejecting when it takes longer than `storeTimeoutMs` (the call itself may still finish later). */
 function withinTimeout<T>(env: HandlerEnv, call: () => Promise<T>): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the store did not answer within ${env.storeTimeoutMs} ms`)), env.storeTimeoutMs)
-    Promise.resolve()
-      .then(call)
-      .then(
-        (value) => {
-          clearTimeout(timer)
-          resolve(value)
-        },
-        (err: unknown) => {
-          clearTimeout(timer)
-          reject(err)
-        },
-      )
-  })
+  return env.deadlines.run(call, `the store did not answer within ${env.storeTimeoutMs} ms`)
 }
 
 /**

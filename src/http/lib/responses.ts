@@ -50,6 +50,29 @@ export function isPlainTarget(target: string): boolean {
   return PLAIN_PATH.test(path) && !path.includes('/.') && (q < 0 || PLAIN_QUERY.test(target.slice(q)))
 }
 
+/**
+ * The key under which the Node bridge's requests carry Node's `rawHeaders`
+ * (name, value, name, value…), so a header can be read without building a
+ * `Headers` object.
+ */
+export const RAW_HEADERS: unique symbol = Symbol.for('email-tracking-consent.raw-headers') as never
+
+/**
+ * `request.headers.get(name)` for a lowercase `name`, read from the bridge's
+ * raw headers when the request has them: several fields of that name are
+ * joined with `, ` as `Headers` joins them.
+ */
+export function headerOf(request: Request, name: string): string | null {
+  const raw = (request as { [RAW_HEADERS]?: readonly string[] })[RAW_HEADERS]
+  if (raw === undefined) return request.headers.get(name)
+  let value: string | null = null
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const field = raw[i]!
+    if (field.length === name.length && field.toLowerCase() === name) value = value === null ? raw[i + 1]! : `${value}, ${raw[i + 1]!}`
+  }
+  return value
+}
+
 /** The path and query of a request: from the bridge's plain target when it has one, else parsed from its URL. */
 export function pathAndQuery(request: Request): { pathname: string; search: string } {
   const target = (request as { [PLAIN_TARGET]?: string })[PLAIN_TARGET]
