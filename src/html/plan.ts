@@ -125,6 +125,9 @@ export function ownRoute(url: string, base: string): { purpose: TokenPurpose; ta
 
 const slot = (purpose: TokenPurpose, click = -1): SlotPiece => ({ slot: purpose, click })
 
+// An SVG or MathML start tag anywhere in the document.
+const FOREIGN = /<(?:svg|math)[\s/>]/i
+
 /** Plans the HTML (or AMP) edits of one variant. */
 export function planHtml(map: TemplateMap, spec: PlanSpec, ctx: PlanContext): Plan {
   const { source } = map
@@ -228,6 +231,7 @@ export function planHtml(map: TemplateMap, spec: PlanSpec, ctx: PlanContext): Pl
     if (changed) pushValue(plan, source, link, url, 'link-clean')
   }
 
+  const foreign = FOREIGN.test(source)
   for (const img of map.images) {
     const own = ownRoute(img.src.trim(), ctx.base)
     let reason: string | undefined
@@ -245,7 +249,10 @@ export function planHtml(map: TemplateMap, spec: PlanSpec, ctx: PlanContext): Pl
       warn('pixel-kept:unclosed')
       continue
     }
-    plan.edits.push({ start: img.start, end: img.end, kind: 'pixel-remove', pieces: [] })
+    // Inside SVG or MathML an <img> ends the foreign element, and what follows parses as HTML: take
+    // the tag away and the rest may parse differently (a <plaintext> that hid a tracked link stops
+    // hiding it). There, a bare <img alt=""> stands in: the same structure, nothing fetched.
+    plan.edits.push({ start: img.start, end: img.end, kind: 'pixel-remove', pieces: foreign ? ['<img alt="">'] : [] })
     plan.removed.push({ kind: 'pixel', url: img.src, reason })
   }
 

@@ -62,7 +62,8 @@ export function expectMinimalDiff(input: string, output: string, part: RenderedP
     const removed = input.slice(e.start, e.end)
     if (INSERTIONS.has(e.kind)) expect(removed).toBe('')
     else if (REMOVALS.has(e.kind)) {
-      expect(e.output).toBe('')
+      // A pixel inside SVG or MathML leaves a bare <img alt=""> in its place, so the rest parses as before.
+      expect(e.output === '' || (e.kind === 'pixel-remove' && e.output === '<img alt="">'), `${e.kind} output ${JSON.stringify(e.output)}`).toBe(true)
       expect(removed).toMatch(/^<(?:img|amp-img|amp-pixel|amp-analytics|a|area)\b|^<div [^>]*data-tracking="(?:withdraw|consent)-line"/i)
     } else if (e.kind === 'link-wrap' || e.kind === 'link-clean' || e.kind === 'marker-fill') {
       // An attribute value (or a missing one) of a clickable element, never <link> or <base>.
