@@ -1,0 +1,3 @@
+import { hostilePart } from './hostile-part.js'
+
+hostilePart(4)
