@@ -7,7 +7,7 @@ import { createSqlProbe, type EventEdit } from './sql/probe.js'
 import type { SqliteDatabaseLike } from './sql/sqlite-binding.js'
 import { sqliteDialect } from './sql/sqlite-dialect.js'
 import { toConsentRecord } from './fold.js'
-import type { ConsentEvent, ConsentEventInput, ConsentEventType, ConsentStore } from './types.js'
+import type { ConsentEvent, ConsentEventInput, ConsentEventType, ConsentSource, ConsentStore } from './types.js'
 
 export type { EventEdit } from './sql/probe.js'
 
@@ -94,6 +94,7 @@ export interface StoreConformanceOptions {
 const MINUTE = 60_000
 const DAY = 24 * 60 * MINUTE
 const TYPES: readonly ConsentEventType[] = ['collect', 'inform', 'grant', 'deny', 'withdraw', 'request', 'unsubscribe', 'resubscribe']
+const SOURCES: readonly ConsentSource[] = ['form', 'preference-center', 'withdrawal-link', 'consent-email', 'import', 'verbal', 'third-party', 'api']
 
 /** A small seeded PRNG (mulberry32), so randomized cases are reproducible without a dependency. */
 function random(seed: number): () => number {
@@ -333,6 +334,27 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
     expect((await store.get('c-1'))!.opens).toEqual({ status: 'granted', at: at(1) })
   })
 
+  define('fold', 'every event type from every source is accepted and read back exactly as record() returned it', async (store) => {
+    const recorded: ConsentEvent[] = []
+    for (const [t, type] of TYPES.entries()) {
+      for (const [s, source] of SOURCES.entries()) {
+        const stored = await store.record(
+          event(`c-${s}`, type, t * SOURCES.length + s, { source, noticeVersion: `v${t}`, evidence: { ip: '192.0.2.1', formId: `f-${t}-${s}` } }),
+        )
+        expect([stored.type, stored.source]).toEqual([type, source])
+        recorded.push(stored)
+      }
+    }
+    expect(recorded).toHaveLength(64)
+    expect(await collect(store.export())).toEqual(recorded)
+    for (let s = 0; s < SOURCES.length; s++) {
+      const history = await collect(store.history(`c-${s}`))
+      expect(history).toEqual(recorded.filter((e) => e.contactId === `c-${s}`))
+      expect(await store.get(`c-${s}`)).toEqual(expectedRecord(`c-${s}`, history))
+    }
+    expect((await store.verify()).ok).toBe(true)
+  })
+
   define('fold', 'an id record() would refuse is simply unknown to get() and history()', async (store) => {
     expect(await store.get('alice@example.com')).toBeNull()
     expect(await collect(store.history('alice@example.com'))).toEqual([])
@@ -563,6 +585,22 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
     for (const e of events) expect(await probe.readEvent(e.seq)).toEqual(e)
     for (const id of ['c-0', 'c-1', 'c-2']) expect(await probe.readRecord(id)).toEqual(await store.get(id))
     expect(await probe.readRecord('c-unknown')).toBeUndefined()
+  })
+
+  define('tamper', 'get() and getMany() read the materialized record, never replaying the event rows', async (store) => {
+    const probe = await probeOf(store)
+    await store.record(event('c-1', 'grant', 1))
+    await store.record(event('c-1', 'unsubscribe', 2))
+    const before = await store.get('c-1')
+    expect(before).toEqual({ contactId: 'c-1', opens: { status: 'granted', at: at(1) }, clicks: { status: 'granted', at: at(1) }, subscribed: false })
+    // Rewrite the rows behind the store's back: a lookup that replayed them would now see withdrawn / resubscribed.
+    await probe.editEvent(1, { type: 'withdraw' })
+    await probe.editEvent(2, { type: 'resubscribe' })
+    expect((await probe.readEvent(1))!.type).toBe('withdraw')
+    expect(await store.get('c-1')).toEqual(before)
+    expect((await store.getMany(['c-1'])).get('c-1')).toEqual(before)
+    expect(await probe.readRecord('c-1')).toEqual(before)
+    expect((await store.verify()).reason).toBe('hash-mismatch')
   })
 
   define('tamper', 'verify() reports an edited row', async (store) => {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -63,9 +63,40 @@ describe('built store subpaths', () => {
 
   test('only the adapter subpaths reach their driver', () => {
     expect(importGraph(join(dist, 'store/testing.js')).bare).toEqual([])
+    const graphText = (entry: string): string => importGraph(join(dist, entry)).files.map((f) => readFileSync(f, 'utf8')).join('\n')
     for (const entry of ['store/sqlite.js', 'store/postgres.js']) {
-      const text = importGraph(join(dist, entry)).files.map((f) => readFileSync(f, 'utf8')).join('\n')
-      expect(/from ['"](better-sqlite3|pg)['"]/.test(text)).toBe(false)
+      expect(/from ['"](better-sqlite3|pg)['"]/.test(graphText(entry))).toBe(false)
+    }
+    // Each driver is loaded (lazily) by its own subpath only, never by the other adapter, the entry or the suite.
+    const loads = (text: string): string[] => [...text.matchAll(/loadDriver\(\s*["']([^"']+)["']/g)].map((m) => m[1]!).sort()
+    expect(loads(graphText('store/sqlite.js'))).toEqual(['better-sqlite3'])
+    expect(loads(graphText('store/postgres.js'))).toEqual(['pg'])
+    expect(loads(graphText('store/index.js'))).toEqual([])
+    expect(loads(graphText('store/testing.js'))).toEqual([])
+  })
+
+  test('without the driver installed, each factory throws driver-missing naming the package to install (ESM and CommonJS)', () => {
+    // A copy of dist/ outside this repository, where neither better-sqlite3 nor pg can be resolved.
+    const copy = join(dir, 'no-drivers', 'dist')
+    cpSync(dist, copy, { recursive: true })
+    const script = (load: (subpath: string) => string): string => `
+      const out = []
+      for (const [subpath, make] of [
+        ['store/sqlite', (m) => m.createSqliteStore({ database: ${JSON.stringify(join(dir, 'no-drivers', 'x.db'))} })],
+        ['store/postgres', (m) => m.createPostgresStore({ pool: 'postgres://postgres@127.0.0.1:1/none' })],
+      ]) {
+        const m = ${load('subpath')}
+        try { make(m); out.push('created') } catch (e) { out.push(e.name + ' ' + e.code + ' ' + e.message) }
+      }
+      console.log(JSON.stringify(out))`
+    const env = { ...process.env, NODE_PATH: '' }
+    const cwd = join(dir, 'no-drivers')
+    const esm = script((v) => `await import(${JSON.stringify(copy + '/')} + ${v} + '.js')`)
+    const cjs = `(async () => { ${script((v) => `require(${JSON.stringify(copy + '/')} + ${v} + '.cjs')`)} })()`
+    for (const [args, code] of [[['--input-type=module', '-e'], esm], [['-e'], cjs]] as const) {
+      const [sqlite, postgres] = JSON.parse(execFileSync(process.execPath, [...args, code], { cwd, env, encoding: 'utf8' }).trim()) as string[]
+      expect(sqlite).toMatch(/^StoreError driver-missing .*not installed: run `npm i better-sqlite3`/)
+      expect(postgres).toMatch(/^StoreError driver-missing .*not installed: run `npm i pg`/)
     }
   })
 })

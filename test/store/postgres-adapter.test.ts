@@ -106,9 +106,40 @@ describe.skipIf(!databaseUrl)('Postgres adapter', () => {
     queries.length = 0
     const records = await store.getMany([...ids, 'c-unknown'])
     expect(queries.length).toBe(3)
-    for (const q of queries) expect(q).toMatch(/WHERE contact_id = ANY\(\$1::text\[\]\)$/)
+    for (const q of queries) {
+      expect(q).toMatch(/WHERE contact_id = ANY\(\$1::text\[\]\)$/)
+      // The materialized records, never the event log: a lookup does not replay history.
+      expect(q).toContain(`"${s}".consent_records`)
+      expect(q).not.toContain('consent_events')
+    }
     expect(records.size).toBe(12_000)
-    expect(records.get('c-11999')).toEqual(await store.get('c-11999'))
+    queries.length = 0
+    const one = await store.get('c-11999')
+    expect(queries.length).toBe(1)
+    expect(queries[0]).toContain(`"${s}".consent_records`)
+    expect(queries[0]).not.toContain('consent_events')
+    expect(records.get('c-11999')).toEqual(one)
+    await store.close()
+  })
+
+  test('a write that fails inside its transaction leaves nothing behind: no event, no record, the same chain head', async () => {
+    const s = schema()
+    const store = createPostgresStore({ pool, schema: s })
+    const first = await store.record(grant('c-1'))
+    // The chain head is updated last; failing it must roll back the events and records written before it.
+    await pool.query(`CREATE FUNCTION "${s}".fail_head() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$`)
+    await pool.query(`CREATE TRIGGER fail_head BEFORE UPDATE ON "${s}".consent_chain_head FOR EACH ROW EXECUTE FUNCTION "${s}".fail_head()`)
+    const batch = Array.from({ length: 150 }, (_, i) => grant(`c-b${i}`, { id: `b-${i}` }))
+    expect(await codeOf(() => store.recordMany!(batch))).toBe('storage-failed')
+    expect(await codeOf(() => store.record(grant('c-2')))).toBe('storage-failed')
+    const counts = await pool.query(`SELECT (SELECT count(*) FROM "${s}".consent_events)::int AS events, (SELECT count(*) FROM "${s}".consent_records)::int AS records`)
+    expect(counts.rows).toEqual([{ events: 1, records: 1 }])
+    expect((await pool.query(`SELECT seq::int AS seq, hash FROM "${s}".consent_chain_head`)).rows).toEqual([{ seq: 1, hash: first.hash }])
+    expect(await store.get('c-2')).toBeNull()
+    await pool.query(`DROP TRIGGER fail_head ON "${s}".consent_chain_head`)
+    const retried = await store.recordMany!(batch)
+    expect([retried[0]!.seq, retried[149]!.seq, retried[0]!.prevHash]).toEqual([2, 151, first.hash])
+    expect(await store.verify()).toMatchObject({ ok: true, checked: 151 })
     await store.close()
   })
 

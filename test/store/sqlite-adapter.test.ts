@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
@@ -60,6 +60,26 @@ describe('SQLite adapter', () => {
     db.close()
   })
 
+  test('a write that fails inside its transaction leaves nothing behind: no event, no record, the same chain head', async () => {
+    const db = new Database(file())
+    const store = createSqliteStore({ database: db })
+    const first = await store.record(grant('c-1'))
+    // The chain head is updated last; failing it must roll back the event and record rows written before it.
+    db.exec(`CREATE TRIGGER fail_head BEFORE UPDATE ON consent_chain_head BEGIN SELECT RAISE(ABORT, 'injected failure'); END`)
+    expect(await codeOf(() => store.record(grant('c-2')))).toBe('storage-failed')
+    expect(await codeOf(() => store.recordMany!(Array.from({ length: 150 }, (_, i) => grant(`c-b${i}`))))).toBe('storage-failed')
+    expect(db.prepare('SELECT (SELECT count(*) FROM consent_events) AS events, (SELECT count(*) FROM consent_records) AS records').get()).toEqual({ events: 1, records: 1 })
+    expect(db.prepare('SELECT seq, hash FROM consent_chain_head').get()).toEqual({ seq: 1, hash: first.hash })
+    expect(db.inTransaction).toBe(false)
+    expect(await store.get('c-2')).toBeNull()
+    db.exec('DROP TRIGGER fail_head')
+    const second = await store.record(grant('c-2'))
+    expect([second.seq, second.prevHash]).toEqual([2, first.hash])
+    expect((await store.verify()).ok).toBe(true)
+    await store.close()
+    db.close()
+  })
+
   test('a database migrated by a newer version is refused with schema-too-new', async () => {
     const path = file()
     const store = createSqliteStore({ database: path })
@@ -82,6 +102,16 @@ describe('SQLite adapter', () => {
     expect(db.prepare('SELECT count(*) AS n FROM consent_events').get()).toEqual({ n: 1 })
     db.close()
     expect(await codeOf(() => store.record(grant('c-2')))).toBe('closed')
+
+    // A path: the store opens the file itself and close() releases every descriptor on it.
+    const path = file()
+    const owned = createSqliteStore({ database: path })
+    await owned.record(grant('c-1'))
+    const openOnPath = (): number =>
+      existsSync('/proc/self/fd') ? readdirSync('/proc/self/fd').filter((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`).startsWith(path) } catch { return false } }).length : -1
+    if (openOnPath() >= 0) expect(openOnPath()).toBeGreaterThan(0)
+    await owned.close()
+    if (openOnPath() >= 0) expect(openOnPath()).toBe(0)
   })
 
   test('a writer locked out beyond busyTimeoutMs gets busy, writes nothing, and succeeds once the lock is gone', async () => {

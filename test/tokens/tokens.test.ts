@@ -145,6 +145,35 @@ describe('attacks are rejected', () => {
     await expectCode(tokens.verify(forge({ alg: 'HS256', kid: 'k1', typ: 'etc+jwt' }, { ...payload, iss: 'other' }, secret, tag!), { purpose: 'open' }), 'invalid-claims')
   })
 
+  test('a key injected by the attacker (jwk / jku / x5u header, token signed with that key) is refused and never fetched', async () => {
+    const t = await tokens.sign({ purpose: 'open', contactId: 'c' })
+    const [, p, , tag] = t.split('.')
+    const payload = decode(p!)
+    const attacker = randomBytes(32)
+    const realFetch = globalThis.fetch
+    let fetched = 0
+    globalThis.fetch = (async () => {
+      fetched++
+      throw new Error('no network in this test')
+    }) as typeof fetch
+    try {
+      for (const inject of [
+        { jwk: { kty: 'oct', k: attacker.toString('base64url') } },
+        { jku: 'https://evil.example/jwks.json' },
+        { x5u: 'https://evil.example/cert.pem' },
+      ]) {
+        // With our kid (fast-path header shape broken by the extra field) and without any kid.
+        for (const kid of [{ kid: 'k1' }, {}]) {
+          const forged = forge({ alg: 'HS256', typ: 'etc+jwt', ...kid, ...inject }, payload, attacker, tag!)
+          await expectCode(tokens.verify(forged, { purpose: 'open' }), 'forbidden-header')
+        }
+      }
+    } finally {
+      globalThis.fetch = realFetch
+    }
+    expect(fetched).toBe(0)
+  })
+
   test('garbage and oversized input', async () => {
     for (const junk of ['', 'a', 'a.b.c', 'a.b.c.d', '....', 'x'.repeat(3000), `${'a'.repeat(10)}.é.b.c`, null, 42]) {
       await expect(tokens.verify(junk as string, { purpose: 'open' })).rejects.toBeInstanceOf(TokenError)

@@ -220,6 +220,18 @@ describe('untracked', () => {
     })
   })
 
+  test('the shipped tracker list is extended by options.trackers: a user pixel rule and a user parameter are removed with their reasons', async () => {
+    const html = page('<img src="https://acme.example/open?c=1" width="600" height="2" alt=""><a href="https://example.com/?Sub_ID=9&amp;k=1">x</a>')
+    const trackers = { rules: [{ name: 'acme', kind: 'pixel' as const, pattern: /^https:\/\/acme\.example\/open\b/ }], params: ['sub_id'] }
+    const shipped = await transform(html, CONSENTS.denied, 'marketing', opts)
+    expect(shipped.html).toBe(html)
+    const r = await transform(html, CONSENTS.denied, 'marketing', { ...opts, trackers })
+    expectMinimalDiff(html, r.html!, renderedOf(r).html, UNTRACKED_EDITS)
+    expect(r.html).not.toContain('acme.example')
+    expect(r.html).toContain('<a href="https://example.com/?k=1">x</a>')
+    expect(r.removed.map((x) => `${x.kind}:${x.reason}`).sort()).toEqual(['param:param:Sub_ID', 'pixel:known-pixel:acme'])
+  })
+
   test('the same trackers are removed from a tracked email too (our pixel is the only one)', async () => {
     const r = await transform(trackedByOthers, CONSENTS.both, 'marketing', opts)
     expect(count(r.html!, '<img')).toBe(3)
@@ -407,6 +419,17 @@ describe('headers', () => {
     const denied = await transform(html, CONSENTS.denied, 'marketing', { ...opts, tracker: 'provider', ses: { untracked: 'plain' } })
     expect(denied.headers['X-SES-CONFIGURATION-SET']).toBe('plain')
     expect(denied.headers['X-PM-TrackOpens']).toBe('false')
+  })
+
+  test('SES: no configuration-set header unless one is configured; with tracker self the untracked set is named, tracked or not', async () => {
+    const html = page('<p><a href="https://example.com/">x</a></p>')
+    for (const consent of [CONSENTS.denied, CONSENTS.both]) {
+      const plain = await transform(html, consent, 'marketing', opts)
+      expect(Object.keys(plain.headers).map((k) => k.toLowerCase())).not.toContain('x-ses-configuration-set')
+      const configured = await transform(html, consent, 'marketing', { ...opts, ses: { untracked: 'no-tracking', tracked: 'esp-tracking' } })
+      // We track ourselves (or not at all): the ESP's own tracking stays off.
+      expect(configured.headers['X-SES-CONFIGURATION-SET']).toBe('no-tracking')
+    }
   })
 
   test("providers: 'none' adds no header and no attribute; existing JSON headers are merged, case-insensitively", async () => {
