@@ -95,4 +95,12 @@ describe('runtime-agnostic entries', () => {
       })
     }
   }
+
+  // commander, the one runtime dependency beyond the design's list, serves the CLI alone.
+  const library = Object.keys(entries).filter((e) => !e.startsWith('cli/'))
+  test(`the library entries (${library.length}) never load commander; the CLI does`, () => {
+    expect(library.length).toBeGreaterThan(5)
+    for (const entry of library) for (const ext of ['js', 'cjs']) expect([...importsOf(`${entry}.${ext}`)], `dist/${entry}.${ext}`).not.toContain('commander')
+    expect(Object.keys(entries).some((e) => e.startsWith('cli/') && importsOf(`${e}.js`).has('commander'))).toBe(true)
+  })
 })
