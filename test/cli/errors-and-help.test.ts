@@ -1,5 +1,7 @@
 // What every command shares: --help, exit codes, one-line errors, --debug.
+import { readFileSync } from 'node:fs'
 import { afterAll, describe, expect, test } from 'vitest'
+import { EXIT } from '../../src/cli/exit-codes.js'
 import { runCli, tempDir } from './helpers.js'
 
 const tmp = tempDir('cli-help')
@@ -21,6 +23,17 @@ describe('help', () => {
     expect(run.code).toBe(0)
     expect(run.stdout).toMatch(/^Usage: email-tracking-consent /)
     expect(run.stdout).toMatch(/Exit codes/)
+  })
+
+  test('the exit codes are documented in README.md (Command line, Exit codes) and --help, the same codes as the CLI uses', async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+    const section = /^#### Exit codes\n([\s\S]*?)^#/m.exec(readme)?.[1]
+    expect(section, 'README.md has a "#### Exit codes" section').toBeDefined()
+    const documented = [...section!.matchAll(/^\| (\d+) \| \S/gm)].map((m) => Number(m[1]))
+    const used = Object.values(EXIT).sort()
+    expect(documented).toEqual(used)
+    const help = (await cli('--help')).stdout
+    expect([...help.matchAll(/^ {2}(\d) {2}\w/gm)].map((m) => Number(m[1]))).toEqual(used)
   })
 
   test('no command prints the help and exits 2', async () => {

@@ -1,5 +1,5 @@
 // import, export, verify, report and transform-by-id, each run as a child process against SQLite and Postgres.
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { consentEventHash, GENESIS_HASH } from '../../src/store/chain.js'
 import type { ConsentEvent } from '../../src/store/types.js'
@@ -187,6 +187,22 @@ describe('store URLs', () => {
     const run = await runCli(['verify', '--store', 'sqlite:./nothing-here.db'], { cwd: tmp.dir })
     expect(run.code).toBe(5)
     expect(run.stderr).toMatch(/^error: no store at .*nothing-here\.db/)
+  })
+
+  test('without --store or ETC_STORE, the store is sqlite:./consent.db in the working directory', async () => {
+    const dir = tempDir('cli-default-store')
+    try {
+      const file = dir.file('contacts.csv', 'contact_id,event,at\nc_default,granted,2026-05-02\n')
+      const run = await runCli(['import', file], { cwd: dir.dir })
+      expect(run.code).toBe(0)
+      expect(run.stdout).toContain(`into sqlite:${dir.dir}/consent.db: 1 new event`)
+      expect(existsSync(`${dir.dir}/consent.db`)).toBe(true)
+      const verify = await runCli(['verify'], { cwd: dir.dir })
+      expect(verify.code).toBe(0)
+      expect(verify.stdout).toMatch(new RegExp(`^chain OK: 1 events verified in sqlite:${dir.dir}/consent\\.db`))
+    } finally {
+      dir.cleanup()
+    }
   })
 
   test('ETC_STORE is the default store, and an unknown scheme is a usage error', async () => {

@@ -110,6 +110,43 @@ describe('examples', () => {
     expect(readdirSync(join(dir, 'outbox')).filter((f) => f.endsWith('.eml')).length).toBe(7 + 3 + 1 + 1)
     expect(readFileSync(join(dir, 'audit.html'), 'utf8')).toContain('id="events-chart"')
   }, 120_000)
+
+  test('`npm run demo -- --serve` keeps the endpoints up, prints links that open, and stops cleanly on Ctrl-C', async () => {
+    const dir = join(tmp, 'demo-serve')
+    const child = spawn(process.execPath, [join(examples, 'demo.mjs'), '--serve'], { cwd: root, env: { ...process.env, ETC_DEMO_DIR: dir, PORT: '0' } })
+    let stdout = ''
+    let stderr = ''
+    child.stderr.on('data', (d) => (stderr += d))
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (d) => {
+          stdout += d
+          if (/then: node dist\/cli\/index\.js report/.test(stdout)) resolve()
+        })
+        exited.then((code) => reject(new Error(`demo --serve exited ${code} before printing its links: ${stdout} ${stderr}`)))
+      })
+      expect(stdout).toMatch(/The endpoints stay up on http:\/\/127\.0\.0\.1:\d+\/t \(Ctrl-C stops\)/)
+      const links = Object.fromEntries(
+        [...stdout.matchAll(/^ {3}(stop tracking|preference center|unsubscribe|accept tracking) \((c_\w+)\): +(http:\/\/127\.0\.0\.1:\d+\/t\/\S+)$/gm)].map((m) => [m[1]!, m[3]!]),
+      )
+      expect(Object.keys(links).sort()).toEqual(['accept tracking', 'preference center', 'stop tracking', 'unsubscribe'])
+      const browser = { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36', accept: 'text/html' }
+      for (const [name, url] of Object.entries(links)) {
+        const page = await fetch(url, { headers: browser })
+        expect(page.status, name).toBe(200)
+        expect(page.headers.get('content-type'), name).toMatch(/^text\/html/)
+        expect(await page.text(), name).toMatch(/<form[^>]+method="post"/i)
+      }
+      // The server is still up after the links were opened: GET changed nothing and nothing stopped it.
+      expect((await fetch(links['stop tracking']!, { headers: browser })).status).toBe(200)
+    } finally {
+      child.kill('SIGINT')
+    }
+    expect(await exited).toBe(0)
+    expect(stderr).toBe('')
+    expect(stdout).toMatch(/\nDone\.\n$/)
+  }, 120_000)
 })
 
 describe('the consent form in Chromium', () => {
