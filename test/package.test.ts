@@ -104,3 +104,22 @@ describe('runtime-agnostic entries', () => {
     expect(Object.keys(entries).some((e) => e.startsWith('cli/') && importsOf(`${e}.js`).has('commander'))).toBe(true)
   })
 })
+
+describe('CHANGELOG.md', () => {
+  const changelog = readFileSync(new URL('../CHANGELOG.md', import.meta.url), 'utf8')
+
+  test('Keep a Changelog form: an empty Unreleased section, then the released version of package.json', () => {
+    const versions = [...changelog.matchAll(/^## \[([^\]]+)\](?: - (\d{4}-\d{2}-\d{2}))?$/gm)].map((m) => ({ name: m[1], date: m[2] }))
+    expect(versions[0]).toEqual({ name: 'Unreleased', date: undefined })
+    expect(versions[1]).toMatchObject({ name: pkg.version })
+    expect(versions[1]!.date).toMatch(/^\d{4}-\d{2}-\d{2}$/)
+    const unreleased = changelog.slice(changelog.indexOf('## [Unreleased]') + 15, changelog.indexOf(`## [${pkg.version}]`))
+    expect(unreleased.trim(), 'everything so far belongs to the first version').toBe('')
+  })
+
+  test('only the section types Keep a Changelog defines', () => {
+    const types = [...changelog.matchAll(/^### (.+)$/gm)].map((m) => m[1])
+    expect(types.length).toBeGreaterThan(0)
+    for (const type of types) expect(['Added', 'Changed', 'Deprecated', 'Removed', 'Fixed', 'Security']).toContain(type)
+  })
+})
