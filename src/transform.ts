@@ -19,7 +19,20 @@ import { CompiledTemplate, VARIANT_KEYS, type EmailVariant, type VariantKey } fr
 import { trackerData, type TrackerOptions } from './html/trackers.js'
 import { timeBudget } from './html/budget.js'
 
-/** An email as parts. A plain string is taken as `{ html }`. */
+/**
+ * An email as parts. A plain string is taken as `{ html }`.
+ *
+ * @example
+ * ```ts
+ * import { transform, type EmailInput } from 'email-tracking-consent'
+ * const email: EmailInput = {
+ *   html: '<p>Hello!</p><p><a href="https://example.com/sale">See the sale</a></p>',
+ *   text: 'Hello!\nSee the sale: https://example.com/sale',
+ *   headers: { 'X-Campaign': 'nov-2026' },
+ * }
+ * const result = await transform(email, await store.get('c_42'), 'marketing', { tokens, baseUrl: 'https://t.example.com/mail' })
+ * ```
+ */
 export interface EmailInput {
   html?: string
   text?: string
@@ -28,7 +41,23 @@ export interface EmailInput {
   headers?: Record<string, string>
 }
 
-/** Options of {@link transform} and {@link compile}. */
+/**
+ * Options of {@link transform} and {@link compile}.
+ *
+ * @example
+ * ```ts
+ * import { cnilPolicy, transform, type TransformOptions } from 'email-tracking-consent'
+ * const options: TransformOptions = {
+ *   tokens,
+ *   baseUrl: 'https://t.example.com/mail',
+ *   policy: cnilPolicy({ strict: true }),
+ *   locale: 'fr',
+ *   providers: ['postmark'],
+ *   unsubscribe: { mailto: 'unsubscribe@example.com' },
+ * }
+ * const result = await transform({ html, text }, await store.get('c_42'), 'marketing', options)
+ * ```
+ */
 export interface TransformOptions {
   /** Signs the personal links (`createTokens(...)`). */
   tokens: Tokens
@@ -84,7 +113,18 @@ export interface TransformOptions {
 /** Default of {@link TransformOptions.timeBudgetMs}. */
 export const DEFAULT_TIME_BUDGET_MS = 5000
 
-/** Personal links placed in the email, as raw URLs. */
+/**
+ * Personal links placed in the email, as raw URLs.
+ *
+ * @example
+ * ```ts
+ * import { transform, type TransformLinks } from 'email-tracking-consent'
+ * const { links } = await transform({ html }, await store.get('c_42'), 'marketing', { tokens, baseUrl: 'https://t.example.com/mail' })
+ * const placed: TransformLinks = links
+ * placed.pixel // 'https://t.example.com/mail/o/…' when opens are tracked, else undefined
+ * placed.withdraw // 'https://t.example.com/mail/w/…' when a withdrawal link was placed
+ * ```
+ */
 export interface TransformLinks {
   pixel?: string
   withdraw?: string
@@ -93,7 +133,17 @@ export interface TransformLinks {
   unsubscribe?: string
 }
 
-/** The rewritten email and why it looks the way it does. */
+/**
+ * The rewritten email and why it looks the way it does.
+ *
+ * @example
+ * ```ts
+ * import { transform, type TransformResult } from 'email-tracking-consent'
+ * const result: TransformResult = await transform({ html, text }, await store.get('c_42'), 'marketing', { tokens, baseUrl: 'https://t.example.com/mail' })
+ * if (result.decision.send) await transporter.sendMail({ to, subject, html: result.html, text: result.text, headers: result.headers })
+ * log.info({ reasons: result.decision.reasons, removed: result.removed.map((r) => r.reason), warnings: result.warnings })
+ * ```
+ */
 export interface TransformResult {
   html?: string
   text?: string
@@ -108,7 +158,18 @@ export interface TransformResult {
   warnings: string[]
 }
 
-/** Options of {@link CompiledEmail.render}. */
+/**
+ * Options of {@link CompiledEmail.render}.
+ *
+ * @example
+ * ```ts
+ * import { compile, type RenderOptions } from 'email-tracking-consent'
+ * const campaign = compile({ html }, { tokens, baseUrl: 'https://t.example.com/mail' })
+ * // contactId lets the consent link be signed for a contact the store does not know yet
+ * const options: RenderOptions = { contactId: 'c_42', messageId: 'm_nov_c_42' }
+ * const r = await campaign.render(await store.get('c_42'), 'consent-request', options)
+ * ```
+ */
 export interface RenderOptions {
   messageId?: string
   now?: Date
@@ -116,7 +177,21 @@ export interface RenderOptions {
   contactId?: string
 }
 
-/** A template compiled once for a campaign. */
+/**
+ * A template compiled once for a campaign.
+ *
+ * @example
+ * ```ts
+ * import { compile, type CompiledEmail } from 'email-tracking-consent'
+ * const campaign: CompiledEmail = compile({ html, text }, { tokens, baseUrl: 'https://t.example.com/mail' })
+ * const ids = ['c_42', 'c_43']
+ * const records = await store.getMany(ids)
+ * for (const contactId of ids) {
+ *   const r = await campaign.render(records.get(contactId) ?? null, 'marketing', { contactId, messageId: `m_nov_${contactId}` })
+ *   if (r.decision.send) queue.push({ contactId, html: r.html, text: r.text, headers: r.headers })
+ * }
+ * ```
+ */
 export interface CompiledEmail {
   /**
    * Renders for one recipient: decides, signs one token, concatenates. No
@@ -125,7 +200,21 @@ export interface CompiledEmail {
   render(consent: ConsentRecord | null | undefined, category: Category, options?: RenderOptions): Promise<TransformResult>
 }
 
-/** Stable codes of {@link TransformError}. */
+/**
+ * Stable codes of {@link TransformError}.
+ *
+ * @example
+ * ```ts
+ * import { compile, TransformError, type TransformErrorCode } from 'email-tracking-consent'
+ * try { compile({ html }, { tokens, baseUrl: process.env.TRACKING_BASE_URL! }) }
+ * catch (err) {
+ *   if (!(err instanceof TransformError)) throw err
+ *   const code: TransformErrorCode = err.code
+ *   // 'invalid-email': the template; 'invalid-tokens' | 'invalid-base-url' | 'invalid-option': the configuration
+ *   console.error(code === 'invalid-email' ? 'Fix the template:' : 'Fix the configuration:', err.message)
+ * }
+ * ```
+ */
 export type TransformErrorCode = 'invalid-email' | 'invalid-tokens' | 'invalid-base-url' | 'invalid-option'
 
 /**

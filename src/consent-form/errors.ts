@@ -1,6 +1,21 @@
 import { ConsentTrackingError } from '../lib/errors.js'
 
-/** Stable codes of {@link ConsentFormError}. */
+/**
+ * Stable codes of {@link ConsentFormError}.
+ *
+ * @example
+ * ```ts
+ * import { ConsentFormError, type ConsentFormErrorCode } from 'email-tracking-consent'
+ * try {
+ *   for (const event of field.toEvents(req.body, { contactId: 'c_42', ip: req.ip })) await store.record(event)
+ * } catch (err) {
+ *   if (!(err instanceof ConsentFormError)) throw err
+ *   const code: ConsentFormErrorCode = err.code
+ *   // 'notice-mismatch': the page showed another notice version, show the form again
+ *   res.status(code === 'notice-mismatch' ? 409 : 400).send(err.message)
+ * }
+ * ```
+ */
 export type ConsentFormErrorCode =
   /** An option of {@link trackingConsentField} is missing or malformed. */
   | 'invalid-option'

@@ -6,7 +6,22 @@ import { ConsentFormError } from './errors.js'
 import { escapeHtml } from './escape.js'
 import { checkboxLabels, DEFAULT_TEXTS, pickLocale, type ConsentFieldLocale, type ConsentFieldTexts } from './texts.js'
 
-/** Options of {@link trackingConsentField}. */
+/**
+ * Options of {@link trackingConsentField}.
+ *
+ * @example
+ * ```ts
+ * import { trackingConsentField, type TrackingConsentFieldOptions } from 'email-tracking-consent'
+ * const options: TrackingConsentFieldOptions = {
+ *   formId: 'newsletter-signup',
+ *   noticeVersion: '2026-04',
+ *   noticeUrl: '/privacy/email-tracking',
+ *   separatePurposes: true, // one checkbox for opens, one for clicks
+ *   texts: { en: { opens: 'Yes, Acme may see when I open its newsletters.' } },
+ * }
+ * const field = trackingConsentField(options)
+ * ```
+ */
 export interface TrackingConsentFieldOptions {
   /** Identifies the form in the evidence, e.g. `newsletter-signup`. At most 128 characters. */
   formId: string
@@ -22,7 +37,19 @@ export interface TrackingConsentFieldOptions {
   texts?: Partial<Record<ConsentFieldLocale, Partial<ConsentFieldTexts>>>
 }
 
-/** What the browser posted: `URLSearchParams`, `FormData`, or a parsed body such as Express's `req.body`. */
+/**
+ * What the browser posted: `URLSearchParams`, `FormData`, or a parsed body such as Express's `req.body`.
+ *
+ * @example
+ * ```ts
+ * import type { ConsentFormSubmission } from 'email-tracking-consent'
+ * // Any of these shapes is accepted:
+ * const fromFetch: ConsentFormSubmission = await request.formData()
+ * const fromRawBody: ConsentFormSubmission = new URLSearchParams(rawBody)
+ * const fromExpress: ConsentFormSubmission = req.body // after express.urlencoded()
+ * const events = field.toEvents(fromFetch, { contactId: 'c_42' })
+ * ```
+ */
 export type ConsentFormSubmission =
   | {
       /** Every value posted under `name`, as `URLSearchParams` and `FormData` give them. */
@@ -30,7 +57,22 @@ export type ConsentFormSubmission =
     }
   | Readonly<Record<string, unknown>>
 
-/** Who submitted the form, and the proof to keep with the events. */
+/**
+ * Who submitted the form, and the proof to keep with the events.
+ *
+ * @example
+ * ```ts
+ * import type { ConsentSubmissionContext } from 'email-tracking-consent'
+ * const context: ConsentSubmissionContext = {
+ *   contactId: 'c_42',
+ *   at: new Date(),
+ *   ip: req.ip,
+ *   userAgent: req.get('user-agent'),
+ *   submissionId: req.get('x-request-id'),
+ * }
+ * for (const event of field.toEvents(req.body, context)) await store.record(event)
+ * ```
+ */
 export interface ConsentSubmissionContext {
   /** The sender's opaque id for the contact (never an email address). */
   contactId: string
@@ -44,7 +86,19 @@ export interface ConsentSubmissionContext {
   submissionId?: string
 }
 
-/** The checkbox-and-notice snippet of a form and the reader of its submissions. Made by {@link trackingConsentField}. */
+/**
+ * The checkbox-and-notice snippet of a form and the reader of its submissions. Made by {@link trackingConsentField}.
+ *
+ * @example
+ * ```ts
+ * import { trackingConsentField, type TrackingConsentField } from 'email-tracking-consent'
+ * const field: TrackingConsentField = trackingConsentField({ formId: 'newsletter-signup', noticeVersion: '2026-04' })
+ * field.fieldNames // { checkboxes: ['tracking_consent'], noticeVersion: 'tracking_consent_notice' }
+ * const page = `<form method="post" action="/signup">${field.render({ locale: 'en' })}<button>Subscribe</button></form>`
+ * // on POST:
+ * for (const event of field.toEvents(req.body, { contactId: 'c_42' })) await store.record(event)
+ * ```
+ */
 export interface TrackingConsentField {
   /** The form id kept as evidence. */
   readonly formId: string

@@ -1,9 +1,30 @@
 import type { Purpose } from '../policy/types.js'
 
-/** Languages the consent field ships texts for. */
+/**
+ * Languages the consent field ships texts for.
+ *
+ * @example
+ * ```ts
+ * import type { ConsentFieldLocale } from 'email-tracking-consent'
+ * const locale: ConsentFieldLocale = req.acceptsLanguages('fr', 'en') === 'fr' ? 'fr' : 'en'
+ * const snippet = field.render({ locale }) // render() also takes tags such as 'fr-CA'; other languages get 'en'
+ * ```
+ */
 export type ConsentFieldLocale = 'en' | 'fr'
 
-/** Every text the consent field shows. All of it is escaped when rendered. */
+/**
+ * Every text the consent field shows. All of it is escaped when rendered.
+ *
+ * @example
+ * ```ts
+ * import { trackingConsentField, type ConsentFieldTexts } from 'email-tracking-consent'
+ * const fr: Partial<ConsentFieldTexts> = {
+ *   both: "Oui, Acme peut mesurer l'ouverture de ses e-mails et les liens sur lesquels je clique.",
+ *   noticeLink: "Notre notice sur la mesure d'audience (version {version})",
+ * }
+ * const field = trackingConsentField({ formId: 'signup', noticeVersion: '2026-04', noticeUrl: '/privacy', texts: { fr } })
+ * ```
+ */
 export interface ConsentFieldTexts {
   /** Label of the single checkbox covering opens and clicks. */
   both: string

@@ -49,7 +49,17 @@ export interface Edit {
   pieces: Piece[]
 }
 
-/** One tracker taken out of the email (`TransformResult.removed`). */
+/**
+ * One tracker taken out of the email (`TransformResult.removed`).
+ *
+ * @example
+ * ```ts
+ * import { transform, type Removal } from 'email-tracking-consent'
+ * const { removed } = await transform({ html }, await store.get('c_42'), 'marketing', { tokens, baseUrl: 'https://t.example.com/mail' })
+ * const pixels: Removal[] = removed.filter((r) => r.kind === 'pixel')
+ * for (const r of pixels) console.log(r.reason, r.url) // e.g. 'known-pixel:mailchimp', 'personal-image'
+ * ```
+ */
 export interface Removal {
   kind: 'pixel' | 'tracked-link' | 'param'
   url: string

@@ -8,14 +8,40 @@
  * {@link knownTrackers} into your own list.
  */
 
-/** How the destination of a click-tracking redirect is written into its URL. */
+/**
+ * How the destination of a click-tracking redirect is written into its URL.
+ *
+ * @example
+ * ```ts
+ * import type { RedirectDestination, TrackerRule } from 'email-tracking-consent'
+ * // https://go.acme-mail.example/r?to=https%3A%2F%2Fshop.example%2Fsale → https://shop.example/sale
+ * const inQuery: RedirectDestination = { param: 'to' }
+ * // https://go.acme-mail.example/redirect/https:%2F%2Fshop.example%2Fsale/ → the same
+ * const inPath: RedirectDestination = { pathAfter: '/redirect/' }
+ * const rule: TrackerRule = { name: 'acme-mail', kind: 'click', pattern: /\bgo\.acme-mail\.example\/r\?/i, destination: inQuery }
+ * ```
+ */
 export type RedirectDestination =
   /** A query parameter holding the destination, percent-encoded or `hex`-encoded UTF-8. */
   | { param: string; encoding?: 'percent' | 'hex' }
   /** A path segment right after `after` holding the percent-encoded destination (Amazon SES `…/L0/https:%2F%2F…/`). */
   | { pathAfter: string }
 
-/** One entry of the tracker list. */
+/**
+ * One entry of the tracker list.
+ *
+ * @example
+ * ```ts
+ * import { transform, type TrackerRule } from 'email-tracking-consent'
+ * const pixel: TrackerRule = { name: 'acme-mail', kind: 'pixel', pattern: /\bopen\.acme-mail\.example\/o\.gif/i }
+ * // An opaque redirect: never followed, made anonymous by dropping its `rid` parameter.
+ * const click: TrackerRule = { name: 'acme-mail', kind: 'click', pattern: /\bclick\.acme-mail\.example\//i, params: ['rid'] }
+ * const result = await transform({ html }, await store.get('c_42'), 'marketing', {
+ *   tokens, baseUrl: 'https://t.example.com/mail', trackers: { rules: [pixel, click] },
+ * })
+ * // result.removed may now hold { kind: 'pixel', reason: 'known-pixel:acme-mail', … }
+ * ```
+ */
 export interface TrackerRule {
   /** Who runs it (ESP or tool); appears in removal reasons, e.g. `known-pixel:mailchimp`. */
   name: string
@@ -37,6 +63,15 @@ export interface TrackerRule {
  * Open pixels and click redirects of the common ESPs and mail trackers. The
  * patterns are deliberately narrow: a false positive removes a real image or
  * changes a real link.
+ *
+ * @example
+ * ```ts
+ * import { knownTrackers } from 'email-tracking-consent'
+ * const url = 'https://acme.us1.list-manage.com/track/open.php?u=1&id=2&e=3'
+ * const rule = knownTrackers.find((r) => r.pattern.test(url)) // { name: 'mailchimp', kind: 'pixel', … }
+ * const vendors = new Set(knownTrackers.map((r) => r.name)) // 'mailchimp', 'sendgrid', 'amazon-ses', …
+ * // Add your own rules per call with `trackers: { rules }` (see TrackerOptions).
+ * ```
  */
 export const knownTrackers: readonly TrackerRule[] = Object.freeze([
   // Open pixels.
@@ -88,6 +123,16 @@ export const knownTrackers: readonly TrackerRule[] = Object.freeze([
  * (HubSpot, Mailchimp, Marketo, Klaviyo, Eloqua, Vero, ConvertKit, MailerLite,
  * Omnisend, Listrak…). Campaign-level parameters such as `utm_*` or
  * `mc_cid` are kept.
+ *
+ * @example
+ * ```ts
+ * import { personalParams } from 'email-tracking-consent'
+ * const url = new URL('https://shop.example/sale?utm_source=news&mc_eid=8f3a2c&_hsenc=p2ANqtz')
+ * for (const name of [...url.searchParams.keys()]) {
+ *   if (personalParams.includes(name.toLowerCase())) url.searchParams.delete(name)
+ * }
+ * url.href // 'https://shop.example/sale?utm_source=news'
+ * ```
  */
 export const personalParams: readonly string[] = Object.freeze([
   'mc_eid',
@@ -127,7 +172,19 @@ export interface TrackerData {
   params: ReadonlySet<string>
 }
 
-/** User additions to the tracker data (`TransformOptions.trackers`). */
+/**
+ * User additions to the tracker data (`TransformOptions.trackers`).
+ *
+ * @example
+ * ```ts
+ * import { compile, type TrackerOptions } from 'email-tracking-consent'
+ * const trackers: TrackerOptions = {
+ *   rules: [{ name: 'acme-mail', kind: 'pixel', pattern: /\bopen\.acme-mail\.example\//i }],
+ *   params: ['acme_rid'], // dropped from links whatever the host, like `personalParams`
+ * }
+ * const campaign = compile({ html }, { tokens, baseUrl: 'https://t.example.com/mail', trackers })
+ * ```
+ */
 export interface TrackerOptions {
   /** Extra rules, tested before the shipped ones. */
   rules?: readonly TrackerRule[]

@@ -1,7 +1,17 @@
 import type { Category, Policy } from './types.js'
 import { validatePolicy } from './validate.js'
 
-/** Options of {@link cnilPolicy}. Each defaults to the CNIL reading in README "Compliance map". */
+/**
+ * Options of {@link cnilPolicy}. Each defaults to the CNIL reading in README "Compliance map".
+ *
+ * @example
+ * ```ts
+ * import { cnilPolicy, type CnilPolicyOptions } from 'email-tracking-consent'
+ * const options: CnilPolicyOptions = { listHygiene: true, timeZone: 'Europe/Brussels' }
+ * const policy = cnilPolicy(options)
+ * policy.id // 'cnil-2026' ('cnil-2026-strict' with `strict: true`)
+ * ```
+ */
 export interface CnilPolicyOptions {
   /** After the transition, treat a legacy contact's silence as refusal. Default `false`. */
   strict?: boolean

@@ -3,7 +3,16 @@ import { cnilPolicy } from './cnil.js'
 import type { Basis, Category, ConsentRecord, Decision, Policy, Purpose, PurposeState } from './types.js'
 import { validateCategory, validateDate, validatePolicy, validateRecord } from './validate.js'
 
-/** Options of {@link decide}. */
+/**
+ * Options of {@link decide}.
+ *
+ * @example
+ * ```ts
+ * import { cnilPolicy, decide, type DecideOptions } from 'email-tracking-consent'
+ * const options: DecideOptions = { policy: cnilPolicy({ strict: true }), now: new Date('2026-09-01T08:00:00Z') }
+ * decide(await store.get('c_42'), 'marketing', options).policy // 'cnil-2026-strict@1'
+ * ```
+ */
 export interface DecideOptions {
   /** The rules to apply. Default: `cnilPolicy()`. */
   policy?: Policy

@@ -1,6 +1,20 @@
 import { ConsentTrackingError } from '../lib/errors.js'
 
-/** Stable codes of {@link PolicyError}. */
+/**
+ * Stable codes of {@link PolicyError}.
+ *
+ * @example
+ * ```ts
+ * import { decide, PolicyError, type PolicyErrorCode } from 'email-tracking-consent'
+ * try { decide(JSON.parse(row.consent), 'marketing') } // dates are still strings after JSON.parse
+ * catch (err) {
+ *   if (!(err instanceof PolicyError)) throw err
+ *   const code: PolicyErrorCode = err.code
+ *   if (code === 'invalid-category' || code === 'invalid-policy') throw err // a bug in the caller
+ *   console.warn('malformed record for c_42:', err.message) // 'invalid-consent', 'invalid-status' or 'invalid-date'
+ * }
+ * ```
+ */
 export type PolicyErrorCode =
   | 'invalid-consent'
   | 'invalid-status'

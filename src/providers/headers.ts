@@ -6,7 +6,19 @@ export interface ProviderTracking {
   clicks: boolean
 }
 
-/** Amazon SES configuration sets to name per message (tracking lives in the set). */
+/**
+ * Amazon SES configuration sets to name per message (tracking lives in the set).
+ *
+ * @example
+ * ```ts
+ * import { transform, type SesConfigurationSets } from 'email-tracking-consent'
+ * const ses: SesConfigurationSets = { untracked: 'newsletter-untracked', tracked: 'newsletter-tracked' }
+ * const result = await transform({ html }, await store.get('c_42'), 'marketing', {
+ *   tokens, baseUrl: 'https://t.example.com/mail', providers: ['ses'], tracker: 'provider', ses,
+ * })
+ * result.headers['X-SES-CONFIGURATION-SET'] // 'newsletter-tracked' when consent allows tracking, else 'newsletter-untracked'
+ * ```
+ */
 export interface SesConfigurationSets {
   /** Set without open/click tracking, used for every untracked message. */
   untracked: string

@@ -1,4 +1,15 @@
-/** `TransformOptions.unsubscribe`: how the one-click unsubscribe route is announced. */
+/**
+ * `TransformOptions.unsubscribe`: how the one-click unsubscribe route is announced.
+ *
+ * @example
+ * ```ts
+ * import { transform, type UnsubscribeOptions } from 'email-tracking-consent'
+ * const unsubscribe: UnsubscribeOptions = { mailto: 'unsubscribe@example.com' }
+ * const { headers } = await transform({ html }, await store.get('c_42'), 'marketing', { tokens, baseUrl: 'https://t.example.com/mail', unsubscribe })
+ * headers['List-Unsubscribe'] // '<https://t.example.com/mail/u/…>, <mailto:unsubscribe@example.com>'
+ * headers['List-Unsubscribe-Post'] // 'List-Unsubscribe=One-Click'
+ * ```
+ */
 export interface UnsubscribeOptions {
   /** Also offer `mailto:` unsubscription (RFC 2369), e.g. `unsubscribe@example.com`. */
   mailto?: string

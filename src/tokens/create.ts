@@ -7,7 +7,20 @@ import { canonicalHeader, verifyHs256 } from './hs256.js'
 import { prepareKeys, type PreparedKey } from './keys.js'
 import type { MessageTokens, SignInput, TokenClaims, TokenPurpose, Tokens, TokensOptions, VerifyOptions } from './types.js'
 
-/** Every purpose a token can be issued for. */
+/**
+ * Every purpose a token can be issued for.
+ *
+ * @example
+ * ```ts
+ * import { TOKEN_PURPOSES, type TokenPurpose } from 'email-tracking-consent'
+ * function parsePurpose(value: string): TokenPurpose {
+ *   const purpose = TOKEN_PURPOSES.find((p) => p === value)
+ *   if (purpose === undefined) throw new Error(`purpose must be one of ${TOKEN_PURPOSES.join(', ')}`)
+ *   return purpose
+ * }
+ * const claims = await tokens.verify(token, { purpose: parsePurpose(process.argv[2] ?? '') })
+ * ```
+ */
 export const TOKEN_PURPOSES: readonly TokenPurpose[] = ['open', 'click', 'withdraw', 'preferences', 'consent', 'unsubscribe']
 
 /** JWS `typ` header of every token; checked at verify time. */

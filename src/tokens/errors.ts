@@ -1,6 +1,21 @@
 import { ConsentTrackingError } from '../lib/errors.js'
 
-/** Stable codes of {@link TokenError}. */
+/**
+ * Stable codes of {@link TokenError}.
+ *
+ * @example
+ * ```ts
+ * import { TokenError, type TokenErrorCode } from 'email-tracking-consent'
+ * try { await tokens.verify(token, { purpose: 'preferences' }) }
+ * catch (err) {
+ *   if (!(err instanceof TokenError)) throw err
+ *   const code: TokenErrorCode = err.code
+ *   if (code === 'expired') res.status(410).send('This link has expired.')
+ *   else if (code === 'unknown-key') res.status(410).send('This link was signed with a retired key.')
+ *   else res.status(400).send('Invalid link.') // malformed, bad-signature, wrong-purpose, forbidden-header…
+ * }
+ * ```
+ */
 export type TokenErrorCode =
   /** Not a token of this library (wrong shape, bad encoding, too long, bad JSON). */
   | 'malformed'

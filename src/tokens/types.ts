@@ -1,9 +1,29 @@
 import type { JWK } from 'jose'
 
-/** What a token lets its bearer do. A token of one purpose never verifies as another. */
+/**
+ * What a token lets its bearer do. A token of one purpose never verifies as another.
+ *
+ * @example
+ * ```ts
+ * import type { TokenPurpose } from 'email-tracking-consent'
+ * const purpose: TokenPurpose = 'withdraw'
+ * const token = await tokens.sign({ purpose, contactId: 'c_42' })
+ * await tokens.verify(token, { purpose: 'preferences' }) // throws TokenError 'wrong-purpose'
+ * ```
+ */
 export type TokenPurpose = 'open' | 'click' | 'withdraw' | 'preferences' | 'consent' | 'unsubscribe'
 
-/** A symmetric HS256 key. `secret` is at least 32 bytes (raw bytes or base64url). */
+/**
+ * A symmetric HS256 key. `secret` is at least 32 bytes (raw bytes or base64url).
+ *
+ * @example
+ * ```ts
+ * import { createTokens, type HmacKeyInput } from 'email-tracking-consent'
+ * // At least 32 random bytes, as bytes or base64url (`email-tracking-consent keygen` makes them).
+ * const key: HmacKeyInput = { kid: '2026-11', secret: process.env.TRACKING_SECRET! }
+ * const tokens = createTokens({ keys: [key] })
+ * ```
+ */
 export interface HmacKeyInput {
   kid: string
   alg?: 'HS256'
@@ -14,6 +34,20 @@ export interface HmacKeyInput {
  * An Ed25519 key pair as JWK. A verify-only deployment passes only `publicJwk`.
  * `macSecret` keys the purpose tags and click-target MACs (a symmetric secret,
  * at least 32 bytes, shared with verifiers).
+ *
+ * @example
+ * ```ts
+ * import { exportJWK, generateKeyPair } from 'jose'
+ * import { createTokens, type EdDsaKeyInput } from 'email-tracking-consent'
+ * const pair = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true })
+ * const key: EdDsaKeyInput = {
+ *   kid: 'ed-2026-11', alg: 'EdDSA',
+ *   publicJwk: await exportJWK(pair.publicKey),
+ *   privateJwk: await exportJWK(pair.privateKey), // leave out on verify-only endpoints
+ *   macSecret: process.env.TRACKING_MAC_SECRET!, // at least 32 bytes, shared with the verifiers
+ * }
+ * const signer = createTokens({ keys: [key] })
+ * ```
  */
 export interface EdDsaKeyInput {
   kid: string
@@ -23,10 +57,35 @@ export interface EdDsaKeyInput {
   macSecret: Uint8Array | string
 }
 
-/** A key of the ring. The first key signs; every key verifies. */
+/**
+ * A key of the ring. The first key signs; every key verifies.
+ *
+ * @example
+ * ```ts
+ * import { createTokens, type KeyInput } from 'email-tracking-consent'
+ * const keys: KeyInput[] = [
+ *   { kid: '2027-01', secret: process.env.TRACKING_SECRET_2027! }, // signs new links
+ *   { kid: '2026-11', secret: process.env.TRACKING_SECRET_2026! }, // still verifies links already sent
+ * ]
+ * const tokens = createTokens({ keys }) // tokens.signingKid === '2027-01'
+ * ```
+ */
 export type KeyInput = HmacKeyInput | EdDsaKeyInput
 
-/** Options of {@link createTokens}. */
+/**
+ * Options of {@link createTokens}.
+ *
+ * @example
+ * ```ts
+ * import { createTokens, type TokensOptions } from 'email-tracking-consent'
+ * const options: TokensOptions = {
+ *   keys: [{ kid: '2026-11', secret: process.env.TRACKING_SECRET! }],
+ *   issuer: 'acme-mail',
+ *   expiresIn: 400 * 24 * 3600, // tokens stop verifying after about 13 months
+ * }
+ * const tokens = createTokens(options)
+ * ```
+ */
 export interface TokensOptions {
   /** The key ring. The first key signs; all verify, chosen by `kid`. */
   keys: KeyInput[]
@@ -36,7 +95,16 @@ export interface TokensOptions {
   expiresIn?: number
 }
 
-/** What to sign. */
+/**
+ * What to sign.
+ *
+ * @example
+ * ```ts
+ * import type { SignInput } from 'email-tracking-consent'
+ * const input: SignInput = { purpose: 'preferences', contactId: 'c_42', messageId: 'm_2026_11', expiresIn: 30 * 24 * 3600 }
+ * const url = `https://t.example.com/mail/p/${await tokens.sign(input)}`
+ * ```
+ */
 export interface SignInput {
   purpose: TokenPurpose
   /** The sender's opaque contact id. An email address is refused. */
@@ -53,7 +121,18 @@ export interface SignInput {
   url?: string
 }
 
-/** Claims of a verified token. */
+/**
+ * Claims of a verified token.
+ *
+ * @example
+ * ```ts
+ * import type { TokenClaims } from 'email-tracking-consent'
+ * const claims: TokenClaims = await tokens.verify(token, { purpose: 'withdraw' })
+ * claims.contactId // 'c_42'
+ * claims.messageId // 'm_1', when signed with one
+ * new Date(claims.issuedAt * 1000) // when the link was made
+ * ```
+ */
 export interface TokenClaims {
   purpose: TokenPurpose
   contactId: string
@@ -72,7 +151,16 @@ export interface TokenClaims {
   urlHash?: string
 }
 
-/** Options of {@link Tokens.verify}. */
+/**
+ * Options of {@link Tokens.verify}.
+ *
+ * @example
+ * ```ts
+ * import type { VerifyOptions } from 'email-tracking-consent'
+ * const options: VerifyOptions = { purpose: 'click', now: new Date('2026-11-02T10:00:00Z') } // a fixed clock, e.g. in tests
+ * const claims = await tokens.verify(token, options) // a withdraw token throws TokenError 'wrong-purpose'
+ * ```
+ */
 export interface VerifyOptions {
   purpose: TokenPurpose
   /** Clock for expiry checks. Default: now. */
@@ -82,6 +170,15 @@ export interface VerifyOptions {
 /**
  * One signature for one recipient-message: every purpose's URL token is
  * derived from it with a cheap MAC tag.
+ *
+ * @example
+ * ```ts
+ * import type { MessageTokens } from 'email-tracking-consent'
+ * const mt: MessageTokens = await tokens.signMessage({ contactId: 'c_42', messageId: 'm_1', purposes: ['open', 'withdraw'] })
+ * const pixel = `https://t.example.com/mail/o/${mt.token('open')}`
+ * const withdraw = `https://t.example.com/mail/w/${mt.token('withdraw')}`
+ * // mt.token('click') throws: this message was not signed for it
+ * ```
  */
 export interface MessageTokens {
   /** The URL token for one purpose. */
@@ -90,7 +187,19 @@ export interface MessageTokens {
   readonly linkScope: string
 }
 
-/** Signs and verifies the personal tokens in links. Made by {@link createTokens}. */
+/**
+ * Signs and verifies the personal tokens in links. Made by {@link createTokens}.
+ *
+ * @example
+ * ```ts
+ * import { createTokens, type Tokens } from 'email-tracking-consent'
+ * const tokens: Tokens = createTokens({ keys: [{ kid: '2026-11', secret: process.env.TRACKING_SECRET! }] })
+ * const token = await tokens.sign({ purpose: 'preferences', contactId: 'c_42' })
+ * const claims = await tokens.verify(token, { purpose: 'preferences' })
+ * const nonce = tokens.formNonce(claims, Date.now()) // embed in the preference form, then on POST:
+ * const servedAt = tokens.checkFormNonce(claims, nonce) // ms since the epoch, or undefined if altered
+ * ```
+ */
 export interface Tokens {
   /** Signs one token for one purpose. */
   sign(input: SignInput): Promise<string>
