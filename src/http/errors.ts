@@ -1,6 +1,21 @@
 import { ConsentTrackingError } from '../lib/errors.js'
 
-/** Stable codes of {@link HttpError}, each with the status it answers. */
+/**
+ * Stable codes of {@link HttpError}, each with the status it answers.
+ *
+ * @example
+ * ```ts
+ * import { createHandler, type HttpErrorCode } from 'email-tracking-consent/http'
+ * // Failures the handler contains reach the logger with their code: `store-unavailable` (503) or `internal` (500).
+ * const logger = { warn: console.warn, error(message: string, details?: Record<string, unknown>) {
+ *   switch (details?.code as HttpErrorCode | undefined) {
+ *     case 'store-unavailable': metrics.increment('consent_store_down'); break
+ *     default: console.error(message, details) // 'internal', a throwing hook, a failed error page
+ *   }
+ * } }
+ * const handler = createHandler({ tokens, store, logger })
+ * ```
+ */
 export type HttpErrorCode =
   /** No route at this path (404). */
   | 'not-found'

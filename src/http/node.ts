@@ -3,7 +3,21 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { isPlainTarget, PLAIN_RESPONDER, PLAIN_TARGET, RAW_HEADERS, type PlainResponse } from './lib/responses.js'
 import type { RequestContext } from './types.js'
 
-/** A Web-standard handler, such as the one `createHandler()` returns. */
+/**
+ * A Web-standard handler, such as the one `createHandler()` returns.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http'
+ * import { createHandler } from 'email-tracking-consent/http'
+ * import { toNodeListener, type WebHandler } from 'email-tracking-consent/http/node'
+ * const handler = createHandler({ tokens, store, basePath: '/t' })
+ * // Any (request, context) => Promise<Response> fits, such as the handler plus a health check.
+ * const withHealth: WebHandler = async (request, context) =>
+ *   new URL(request.url).pathname === '/healthz' ? new Response('ok') : handler(request, context)
+ * createServer(toNodeListener(withHealth)).listen(8080)
+ * ```
+ */
 export type WebHandler = ((request: Request, context?: RequestContext) => Promise<Response>) & {
   /** When present, requests whose path it does not handle go to Express's `next()`. */
   handles?: (pathname: string) => boolean
@@ -11,13 +25,37 @@ export type WebHandler = ((request: Request, context?: RequestContext) => Promis
   maxBodyBytes?: number
 }
 
-/** Options of {@link toNodeListener}. */
+/**
+ * Options of {@link toNodeListener}.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http'
+ * import { toNodeListener, type NodeListenerOptions } from 'email-tracking-consent/http/node'
+ * // Cut request bodies at 8 KiB (default: the handler's own maxBodyBytes).
+ * const options: NodeListenerOptions = { maxBodyBytes: 8_192 }
+ * createServer(toNodeListener(handler, options)).listen(8080)
+ * ```
+ */
 export interface NodeListenerOptions {
   /** Largest request body passed on, in bytes. Default: the handler's `maxBodyBytes`, else 1 MiB. */
   maxBodyBytes?: number
 }
 
-/** A `node:http` request listener that is also Express middleware. */
+/**
+ * A `node:http` request listener that is also Express middleware.
+ *
+ * @example
+ * ```ts
+ * import express from 'express'
+ * import { createHandler } from 'email-tracking-consent/http'
+ * import { toNodeListener, type NodeListener } from 'email-tracking-consent/http/node'
+ * const listener: NodeListener = toNodeListener(createHandler({ tokens, store, basePath: '/t' }))
+ * const app = express()
+ * app.use(listener) // before any body parser; paths outside /t go on to next()
+ * app.use(express.urlencoded())
+ * ```
+ */
 export type NodeListener = (
   req: IncomingMessage & { originalUrl?: string },
   res: ServerResponse,

@@ -18,13 +18,38 @@ export const DEFAULT_CONCURRENCY = 8
 /** Default wait for one `getMany` batch. */
 export const DEFAULT_BATCH_TIMEOUT_MS = 10_000
 
-/** Anything with Nodemailer's promise `sendMail`: a transporter, pooled or not. */
+/**
+ * Anything with Nodemailer's promise `sendMail`: a transporter, pooled or not.
+ *
+ * @example
+ * ```ts
+ * import nodemailer from 'nodemailer'
+ * import { sendCampaign, type MailTransport } from 'email-tracking-consent/nodemailer'
+ * const transporter: MailTransport = nodemailer.createTransport({ pool: true, maxConnections: 8, host: 'smtp.example.com', port: 587 })
+ * await sendCampaign(transporter, compiled, recipients, { store, category: 'marketing', concurrency: 8 })
+ * // In tests, a stand-in that keeps what would have been sent:
+ * const outbox: unknown[] = []
+ * const fake: MailTransport = { sendMail: async (mail) => (outbox.push(mail), { messageId: '<test@localhost>' }) }
+ * ```
+ */
 export interface MailTransport {
   /** Sends one message; resolves with the transport's `info` once it is accepted, rejects when it is not. */
   sendMail(mail: never): Promise<unknown>
 }
 
-/** One recipient of a campaign. */
+/**
+ * One recipient of a campaign.
+ *
+ * @example
+ * ```ts
+ * import { sendCampaign, type CampaignRecipient } from 'email-tracking-consent/nodemailer'
+ * const recipients: CampaignRecipient[] = [
+ *   { contactId: 'c_42', to: { name: 'Ada Lovelace', address: 'ada@example.org' }, messageId: 'autumn-2026-c_42' },
+ *   { contactId: 'c_43', to: 'grace@example.org', mail: { subject: 'Autumn news, Grace' } },
+ * ]
+ * await sendCampaign(transporter, compiled, recipients, { store, category: 'marketing' })
+ * ```
+ */
 export interface CampaignRecipient {
   /** The contact's opaque id in the consent store. */
   contactId: string
@@ -36,7 +61,18 @@ export interface CampaignRecipient {
   mail?: Record<string, unknown>
 }
 
-/** Counts so far, given to `onProgress` after each recipient. */
+/**
+ * Counts so far, given to `onProgress` after each recipient.
+ *
+ * @example
+ * ```ts
+ * import { sendCampaign, type CampaignProgress } from 'email-tracking-consent/nodemailer'
+ * const onProgress = (p: CampaignProgress) => {
+ *   if (p.done % 1000 === 0) console.log(`${p.done} done: ${p.tracked} tracked, ${p.untracked} untracked, ${p.skipped} skipped, ${p.failed} failed`)
+ * }
+ * await sendCampaign(transporter, compiled, recipients, { store, category: 'marketing', onProgress })
+ * ```
+ */
 export interface CampaignProgress {
   /** Recipients handled (sent, skipped or failed). */
   done: number
@@ -46,7 +82,19 @@ export interface CampaignProgress {
   failed: number
 }
 
-/** What happened to one recipient, given to `onMessage`. */
+/**
+ * What happened to one recipient, given to `onMessage`.
+ *
+ * @example
+ * ```ts
+ * import { sendCampaign, type CampaignMessageReport } from 'email-tracking-consent/nodemailer'
+ * const onMessage = ({ recipient, outcome, info, error }: CampaignMessageReport) => {
+ *   if (error) console.error(`${recipient.contactId}: send failed`, error)
+ *   else sends.insert({ contactId: recipient.contactId, status: outcome.status, fallback: outcome.fallback, info })
+ * }
+ * await sendCampaign(transporter, compiled, recipients, { store, category: 'marketing', onMessage })
+ * ```
+ */
 export interface CampaignMessageReport {
   recipient: CampaignRecipient
   outcome: ConsentOutcome
@@ -56,7 +104,18 @@ export interface CampaignMessageReport {
   error?: unknown
 }
 
-/** The campaign's result. */
+/**
+ * The campaign's result.
+ *
+ * @example
+ * ```ts
+ * import { sendCampaign, type CampaignSummary } from 'email-tracking-consent/nodemailer'
+ * const summary: CampaignSummary = await sendCampaign(transporter, compiled, recipients, { store, category: 'marketing' })
+ * console.log(`${summary.sent} sent in ${summary.durationMs} ms: ${summary.tracked} tracked, ${summary.skipped} skipped`)
+ * if (summary.fallbacks['store-timeout']) console.warn(`${summary.fallbacks['store-timeout']} sent untracked: the store was too slow`)
+ * for (const { contactId, error } of summary.failures) console.error(contactId, error)
+ * ```
+ */
 export interface CampaignSummary extends CampaignProgress {
   /** Messages the transporter accepted. */
   sent: number
@@ -70,7 +129,20 @@ export interface CampaignSummary extends CampaignProgress {
   durationMs: number
 }
 
-/** Options of {@link sendCampaign}. */
+/**
+ * Options of {@link sendCampaign}.
+ *
+ * @example
+ * ```ts
+ * import { sendCampaign, type CampaignOptions } from 'email-tracking-consent/nodemailer'
+ * const controller = new AbortController() // controller.abort() stops the campaign
+ * const options: CampaignOptions = {
+ *   store, category: 'marketing', mail: { from: 'news@example.com', subject: 'Autumn news' },
+ *   batchSize: 1_000, concurrency: 5, lookupTimeoutMs: 15_000, signal: controller.signal,
+ * }
+ * const summary = await sendCampaign(transporter, compiled, recipients, options)
+ * ```
+ */
 export interface CampaignOptions extends LookupOptions {
   /** Where consent records come from. Only `getMany` is used. */
   store: Pick<ConsentStore, 'getMany'>

@@ -7,7 +7,20 @@
 export const PARTS = ['html', 'text', 'amp', 'watchHtml'] as const
 export type Part = (typeof PARTS)[number]
 
-/** The piece of Nodemailer's `MailMessage` the plugin relies on. */
+/**
+ * The piece of Nodemailer's `MailMessage` the plugin relies on.
+ *
+ * @example
+ * ```ts
+ * import type { ConsentOutcome, MailMessageLike } from 'email-tracking-consent/nodemailer'
+ * // A compile plugin of your own, added after consentTracking(), reads what it decided.
+ * transporter.use('compile', (mail: MailMessageLike, callback: (err?: Error | null) => void) => {
+ *   const { consentTracking: outcome } = mail.data as { consentTracking?: ConsentOutcome }
+ *   if (outcome?.fallback) console.warn(`sent untracked: ${outcome.fallback}`)
+ *   callback()
+ * })
+ * ```
+ */
 export interface MailMessageLike {
   /** The `sendMail()` options, with the transporter's defaults applied. */
   data: object

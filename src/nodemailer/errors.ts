@@ -1,7 +1,22 @@
 import { ConsentTrackingError } from '../lib/errors.js'
 import type { ConsentOutcome } from './types.js'
 
-/** Stable codes of {@link ConsentPluginError}. */
+/**
+ * Stable codes of {@link ConsentPluginError}.
+ *
+ * @example
+ * ```ts
+ * import { consentTracking, ConsentPluginError } from 'email-tracking-consent/nodemailer'
+ * try { transporter.use('compile', consentTracking({ store, tokens, baseUrl: process.env.TRACKING_BASE_URL! })) } catch (err) {
+ *   if (!(err instanceof ConsentPluginError)) throw err
+ *   switch (err.code) {
+ *     case 'invalid-options': // the message names the option, e.g. "consentTracking: `lookupTimeoutMs` must be a positive number …"
+ *       console.error(err.message)
+ *       process.exit(1)
+ *   }
+ * }
+ * ```
+ */
 export type ConsentPluginErrorCode =
   /** `consentTracking()` or `sendCampaign()` options are missing or of the wrong type. */
   'invalid-options'

@@ -21,6 +21,14 @@ export const DEFAULT_LOOKUP_TIMEOUT_MS = 2000
 /**
  * A Nodemailer `compile` plugin (give it to `transporter.use('compile', …)`)
  * that also reports what it decided for every message.
+ *
+ * @example
+ * ```ts
+ * import { consentTracking, type ConsentTrackingPlugin } from 'email-tracking-consent/nodemailer'
+ * const plugin: ConsentTrackingPlugin = consentTracking({ store, tokens, baseUrl: 'https://t.example.com/email' })
+ * plugin.on('decision', (outcome) => metrics.increment(`email.${outcome.status}`, { fallback: outcome.fallback ?? 'none' }))
+ * transporter.use('compile', plugin)
+ * ```
  */
 export interface ConsentTrackingPlugin {
   (mail: MailMessageLike, callback: (err?: Error | null) => void): void

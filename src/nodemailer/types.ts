@@ -8,6 +8,16 @@ import type { TransformOptions, TransformResult } from '../transform.js'
  * Give either `contactId` (the plugin looks the contact up) or `record` (a
  * `ConsentRecord` the caller already holds; `null` for a contact known to be
  * absent from the store).
+ *
+ * @example
+ * ```ts
+ * import { sendWithConsent, type MailConsent } from 'email-tracking-consent/nodemailer'
+ * // Let the plugin look the contact up…
+ * const byId: MailConsent = { contactId: 'c_42', category: 'marketing', messageId: 'autumn-2026-c_42' }
+ * // …or pass the record you already hold (null: known to be absent from the store).
+ * const byRecord: MailConsent = { contactId: 'c_42', record: await store.get('c_42'), category: 'marketing' }
+ * await sendWithConsent(transporter, { from: 'news@example.com', to: 'ada@example.org', subject: 'Autumn news', html, consent: byId })
+ * ```
  */
 export interface MailConsent {
   /** The recipient's opaque id in the consent store. Never an email address. */
@@ -30,6 +40,18 @@ export interface MailConsent {
  * - `store-timeout`: the store did not answer within `lookupTimeoutMs`.
  * - `transform-error`: `transform()` threw for this message; the untracked rewrite was used.
  * - `raw-message`: the message is a pregenerated `raw` MIME message, which the plugin cannot read; it passes through unchanged.
+ *
+ * @example
+ * ```ts
+ * import type { ConsentOutcome, FallbackReason } from 'email-tracking-consent/nodemailer'
+ * const onDecision = (outcome: ConsentOutcome) => {
+ *   const reason: FallbackReason | undefined = outcome.fallback
+ *   switch (reason) {
+ *     case 'store-error': case 'store-timeout': alerts.notify('consent store unavailable: sending untracked', outcome.error); break
+ *     case 'missing-consent': case 'invalid-consent': console.warn('sendMail() without a valid consent field'); break
+ *   }
+ * }
+ * ```
  */
 export type FallbackReason =
   | 'missing-consent'
@@ -45,6 +67,16 @@ export type FallbackReason =
  * What happened to one message: reported on `info.consentTracking` (through
  * {@link sendWithConsent}), to `onDecision`, to the plugin's `decision` event,
  * and stored on the message as `mail.data.consentTracking`.
+ *
+ * @example
+ * ```ts
+ * import { consentTracking, type ConsentOutcome } from 'email-tracking-consent/nodemailer'
+ * const onDecision = (outcome: ConsentOutcome) => {
+ *   if (outcome.fallback) console.warn(`${outcome.contactId ?? '?'}: untracked (${outcome.fallback})`, outcome.error)
+ *   else console.log(outcome.contactId, outcome.status, outcome.decision?.reasons) // e.g. c_42 tracked ['opens:granted', …]
+ * }
+ * transporter.use('compile', consentTracking({ store, tokens, baseUrl: 'https://t.example.com/email', onDecision }))
+ * ```
  */
 export interface ConsentOutcome {
   /**
@@ -74,7 +106,18 @@ export interface ConsentOutcome {
   error?: unknown
 }
 
-/** Options shared by {@link consentTracking} and {@link sendCampaign}. */
+/**
+ * Options shared by {@link consentTracking} and {@link sendCampaign}.
+ *
+ * @example
+ * ```ts
+ * import { consentTracking, sendCampaign, type LookupOptions } from 'email-tracking-consent/nodemailer'
+ * // One store deadline and a fixed clock (in tests) for the plugin and the campaign sender alike.
+ * const lookup: LookupOptions = { lookupTimeoutMs: 3_000, now: () => new Date('2026-11-02T09:00:00Z') }
+ * transporter.use('compile', consentTracking({ store, tokens, baseUrl: 'https://t.example.com/email', ...lookup }))
+ * await sendCampaign(transporter, compiled, recipients, { store, category: 'marketing', ...lookup })
+ * ```
+ */
 export interface LookupOptions {
   /** Milliseconds to wait for the store before sending untracked (`store-timeout`). Default 2000 (plugin), 10000 per batch (campaign). */
   lookupTimeoutMs?: number
@@ -82,7 +125,20 @@ export interface LookupOptions {
   now?: () => Date
 }
 
-/** Options of {@link consentTracking}. */
+/**
+ * Options of {@link consentTracking}.
+ *
+ * @example
+ * ```ts
+ * import { consentTracking, type ConsentTrackingOptions } from 'email-tracking-consent/nodemailer'
+ * const options: ConsentTrackingOptions = {
+ *   store, tokens, baseUrl: 'https://t.example.com/email',
+ *   defaultCategory: 'transactional', lookupTimeoutMs: 1_000, templateCache: 64,
+ *   unsubscribe: true, locale: 'fr',
+ * }
+ * transporter.use('compile', consentTracking(options))
+ * ```
+ */
 export interface ConsentTrackingOptions extends Omit<TransformOptions, 'messageId' | 'now'>, LookupOptions {
   /** Where consent records come from. Only `get` is used. */
   store: Pick<ConsentStore, 'get'>

@@ -1,7 +1,18 @@
 import { sha256 } from '../lib/sha256.js'
 import type { ConsentEvent } from './types.js'
 
-/** `prevHash` of the first event: 64 zeros. */
+/**
+ * `prevHash` of the first event: 64 zeros.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryStore, GENESIS_HASH } from 'email-tracking-consent/store'
+ * const store = createMemoryStore()
+ * const { head } = await store.verify() // { seq: 0, hash: GENESIS_HASH } for an empty log
+ * const first = await store.record({ contactId: 'c_42', type: 'collect', at: new Date(), source: 'form' })
+ * first.prevHash === GENESIS_HASH // true: the chain starts from 64 zeros
+ * ```
+ */
 export const GENESIS_HASH = '0'.repeat(64)
 
 /** Tag at the head of every canonical serialization; bumped if the format ever changes. */
@@ -37,7 +48,19 @@ export function canonicalEvent(event: Omit<ConsentEvent, 'hash' | 'prevHash'>): 
   ])
 }
 
-/** Lowercase hex SHA-256 of a string's UTF-8 bytes. */
+/**
+ * Lowercase hex SHA-256 of a string's UTF-8 bytes.
+ *
+ * @example
+ * ```ts
+ * import { createHash } from 'node:crypto'
+ * import { consentEventHash, type HashText } from 'email-tracking-consent/store'
+ * const nodeSha256: HashText = (text) => createHash('sha256').update(text, 'utf8').digest('hex')
+ * for await (const event of store.export()) {
+ *   if (consentEventHash(event, nodeSha256) !== event.hash) console.log('tampered', event.seq)
+ * }
+ * ```
+ */
 export type HashText = (text: string) => string
 
 /** The portable SHA-256 (plain JS, any runtime). */

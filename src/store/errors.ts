@@ -4,6 +4,20 @@ import { ConsentTrackingError } from '../lib/errors.js'
  * Stable codes of {@link StoreError}. Input codes mean nothing was written;
  * `storage-failed` and `busy` mean the outcome of a write is unknown, so retry
  * with the same idempotency `id`.
+ *
+ * @example
+ * ```ts
+ * import { StoreError, type ConsentEventInput } from 'email-tracking-consent/store'
+ * const event: ConsentEventInput = { id: 'form-7f3a', contactId: 'c_42', type: 'grant', at: new Date(), source: 'form' }
+ * try { await store.record(event) } catch (err) {
+ *   if (!(err instanceof StoreError)) throw err
+ *   switch (err.code) {
+ *     case 'busy': case 'storage-failed': await store.record(event); break // outcome unknown: retry with the same id
+ *     case 'idempotency-conflict': console.error(`id ${event.id} was already used for another event`); break
+ *     default: console.error(`refused, nothing written: ${err.code}`) // e.g. 'email-like-contact-id'
+ *   }
+ * }
+ * ```
  */
 export type StoreErrorCode =
   /** The event is not an object. */

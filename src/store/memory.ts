@@ -8,7 +8,17 @@ import type { ConsentEvent, ConsentEventInput, ConsentStore, VerifyResult } from
 import { contactIdProblem, DEFAULT_MAX_FUTURE_SKEW_MS, normalizeEvent } from './validate.js'
 import { ChainWalk, isReadableEvent } from './verify.js'
 
-/** Options of {@link createMemoryStore}. */
+/**
+ * Options of {@link createMemoryStore}.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryStore, type MemoryStoreOptions } from 'email-tracking-consent/store'
+ * // A fixed clock makes `recordedAt` (and so every hash) reproducible in tests.
+ * const options: MemoryStoreOptions = { clock: () => new Date('2026-11-02T09:00:00Z'), maxFutureSkewMs: 60_000 }
+ * const store = createMemoryStore(options)
+ * ```
+ */
 export interface MemoryStoreOptions {
   /** How far ahead of the clock an event's `at` may be, in milliseconds. Default 300,000 (5 minutes). */
   maxFutureSkewMs?: number

@@ -9,7 +9,17 @@ import type { ConsentStore } from './types.js'
 export type { PgClientLike, PgPoolLike, PgQueryConfig, PgResultLike } from './sql/postgres-binding.js'
 export type { SqlStoreOptions } from './sql/base.js'
 
-/** Options of {@link createPostgresStore}. */
+/**
+ * Options of {@link createPostgresStore}.
+ *
+ * @example
+ * ```ts
+ * import { createPostgresStore, type PostgresStoreOptions } from 'email-tracking-consent/store/postgres'
+ * // From a connection string, the store creates its own pool and ends it on close().
+ * const options: PostgresStoreOptions = { pool: process.env.DATABASE_URL!, schema: 'consent', poolSize: 5 }
+ * const store = createPostgresStore(options)
+ * ```
+ */
 export interface PostgresStoreOptions extends SqlStoreOptions {
   /**
    * A pg `Pool` (the caller keeps ownership: `close()` leaves it open), or a

@@ -9,7 +9,16 @@ import type { ConsentStore } from './types.js'
 export type { SqliteDatabaseLike, SqliteStatementLike, SqliteSynchronous } from './sql/sqlite-binding.js'
 export type { SqlStoreOptions } from './sql/base.js'
 
-/** Options of {@link createSqliteStore}. */
+/**
+ * Options of {@link createSqliteStore}.
+ *
+ * @example
+ * ```ts
+ * import { createSqliteStore, type SqliteStoreOptions } from 'email-tracking-consent/store/sqlite'
+ * const options: SqliteStoreOptions = { database: '/var/lib/app/consent.db', synchronous: 'normal', busyTimeoutMs: 10_000, pageSize: 500 }
+ * const store = createSqliteStore(options) // opened from a path: close() closes the database too
+ * ```
+ */
 export interface SqliteStoreOptions extends SqlStoreOptions {
   /**
    * A better-sqlite3 `Database` (the caller keeps ownership: `close()` leaves

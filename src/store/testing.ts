@@ -16,6 +16,18 @@ export type { EventEdit } from './sql/probe.js'
  * suite reads rows to check what was really written, and tampers with them
  * to check that `verify()` notices. Tampering must go around any
  * append-only guard the adapter installs.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryStore } from 'email-tracking-consent/store'
+ * import { memoryStoreProbe, type StoreProbe } from 'email-tracking-consent/store/testing'
+ * const store = createMemoryStore()
+ * const probe: StoreProbe = memoryStoreProbe(store)
+ * const event = await store.record({ contactId: 'c_42', type: 'grant', at: new Date(), source: 'form' })
+ * expect(await probe.readEvent(event.seq)).toEqual(event)
+ * await probe.deleteEvent(event.seq)
+ * expect((await store.verify()).ok).toBe(false)
+ * ```
  */
 export interface StoreProbe {
   /** The event row at `seq`, read straight from the database, or `undefined`. */
@@ -34,7 +46,18 @@ export interface StoreProbe {
   insertEvent(event: ConsentEvent): Promise<void>
 }
 
-/** The matchers the suite uses; vitest's and Jest's `expect` fit. */
+/**
+ * The matchers the suite uses; vitest's and Jest's `expect` fit.
+ *
+ * @example
+ * ```ts
+ * import { expect } from 'vitest'
+ * import type { ConformanceAssertion } from 'email-tracking-consent/store/testing'
+ * const assertion: ConformanceAssertion = expect((await store.verify()).ok) // vitest's and Jest's assertions fit
+ * assertion.toBe(true)
+ * assertion.not.toBeNull()
+ * ```
+ */
 export interface ConformanceAssertion {
   /** Asserts identity (`Object.is`) with `expected`. */
   toBe(expected: unknown): void
@@ -53,13 +76,45 @@ export interface ConformanceAssertion {
   readonly not: ConformanceAssertion
 }
 
-/** An `expect` function (vitest, Jest). */
+/**
+ * An `expect` function (vitest, Jest).
+ *
+ * @example
+ * ```ts
+ * import { expect, test } from 'vitest'
+ * import { runStoreConformance, type ConformanceExpect } from 'email-tracking-consent/store/testing'
+ * // vitest's expect fits as is; a wrapper can tag every failure with the adapter's name.
+ * const tagged: ConformanceExpect = (actual, message) => expect(actual, `[my-adapter] ${message ?? ''}`)
+ * runStoreConformance({ test, expect: tagged, createStore: () => createMyStore() })
+ * ```
+ */
 export type ConformanceExpect = (actual: unknown, message?: string) => ConformanceAssertion
 
-/** A `test` function (vitest, Jest): registers one named async test. */
+/**
+ * A `test` function (vitest, Jest): registers one named async test.
+ *
+ * @example
+ * ```ts
+ * import { test as nodeTest } from 'node:test'
+ * import { runStoreConformance, type ConformanceTest } from 'email-tracking-consent/store/testing'
+ * // node:test takes its timeout in an options object: adapt it to (name, fn, timeout).
+ * const test: ConformanceTest = (name, fn, timeout) => void nodeTest(name, { timeout }, fn)
+ * runStoreConformance({ test, expect, createStore: () => createMyStore() })
+ * ```
+ */
 export type ConformanceTest = (name: string, fn: () => Promise<void>, timeout?: number) => void
 
-/** Groups of the suite, each switchable with {@link StoreConformanceOptions.capabilities}. */
+/**
+ * Groups of the suite, each switchable with {@link StoreConformanceOptions.capabilities}.
+ *
+ * @example
+ * ```ts
+ * import { runStoreConformance, type StoreConformanceGroup } from 'email-tracking-consent/store/testing'
+ * // An adapter without recordMany, whose writes are serialized by a single process.
+ * const capabilities: Partial<Record<StoreConformanceGroup, boolean>> = { batch: false, concurrency: false }
+ * runStoreConformance({ test, expect, createStore: () => createMyStore(), capabilities })
+ * ```
+ */
 export type StoreConformanceGroup =
   | 'fold'
   | 'idempotency'
@@ -71,7 +126,21 @@ export type StoreConformanceGroup =
   | 'concurrency'
   | 'batch'
 
-/** Options of {@link runStoreConformance}. */
+/**
+ * Options of {@link runStoreConformance}.
+ *
+ * @example
+ * ```ts
+ * import { describe, expect, test } from 'vitest'
+ * import { createSqliteStore } from 'email-tracking-consent/store/sqlite'
+ * import { runStoreConformance, type StoreConformanceOptions } from 'email-tracking-consent/store/testing'
+ * const options: StoreConformanceOptions = {
+ *   test, expect, timeout: 120_000,
+ *   createStore: () => createSqliteStore({ database: ':memory:', pageSize: 16 }), // small pages: streams cross page boundaries
+ * }
+ * describe('sqlite store', () => runStoreConformance(options)) // no probe: the tamper group is skipped
+ * ```
+ */
 export interface StoreConformanceOptions {
   /** The test framework's `test` (or `it`). */
   test: ConformanceTest

@@ -1,6 +1,15 @@
 import type { ConsentRecord, Purpose } from '../policy/types.js'
 
-/** What happened. See README "Consent events". */
+/**
+ * What happened. See README "Consent events".
+ *
+ * @example
+ * ```ts
+ * import type { ConsentEventType } from 'email-tracking-consent/store'
+ * const type: ConsentEventType = accepted ? 'grant' : 'deny'
+ * await store.record({ contactId: 'c_42', type, purposes: ['opens', 'clicks'], at: new Date(), source: 'form' })
+ * ```
+ */
 export type ConsentEventType =
   | 'collect'
   | 'inform'
@@ -11,7 +20,17 @@ export type ConsentEventType =
   | 'unsubscribe'
   | 'resubscribe'
 
-/** Where the event came from. */
+/**
+ * Where the event came from.
+ *
+ * @example
+ * ```ts
+ * import type { ConsentSource } from 'email-tracking-consent/store'
+ * // A consent given over the phone and entered by support staff.
+ * const source: ConsentSource = 'verbal'
+ * await store.record({ contactId: 'c_42', type: 'grant', at: new Date(), source, evidence: { agent: 'support-17' } })
+ * ```
+ */
 export type ConsentSource =
   | 'form'
   | 'preference-center'
@@ -22,10 +41,33 @@ export type ConsentSource =
   | 'third-party'
   | 'api'
 
-/** Small string map of proof: ip, userAgent, formId, screenshot, messageId, tokenId… */
+/**
+ * Small string map of proof: ip, userAgent, formId, screenshot, messageId, tokenId…
+ *
+ * @example
+ * ```ts
+ * import type { Evidence } from 'email-tracking-consent/store'
+ * const evidence: Evidence = { formId: 'signup-2026', ip: '203.0.113.7', userAgent: request.headers.get('user-agent') ?? '' }
+ * await store.record({ contactId: 'c_42', type: 'grant', at: new Date(), source: 'form', noticeVersion: '2026-11', evidence })
+ * ```
+ */
 export type Evidence = Record<string, string>
 
-/** An event to record. */
+/**
+ * An event to record.
+ *
+ * @example
+ * ```ts
+ * import type { ConsentEventInput } from 'email-tracking-consent/store'
+ * // Consents collected by a previous tool: `at` lies in the past, `id` makes the import safe to re-run.
+ * const inputs: ConsentEventInput[] = rows.map((row) => ({
+ *   id: `import-${row.id}`, contactId: row.contactId, type: 'grant', purposes: ['opens'],
+ *   at: new Date(row.grantedAt), source: 'import', noticeVersion: '2025-03',
+ * }))
+ * if (store.recordMany) await store.recordMany(inputs)
+ * else for (const input of inputs) await store.record(input)
+ * ```
+ */
 export interface ConsentEventInput {
   /** Idempotency key: recording the same id twice stores one event. */
   id?: string
@@ -41,7 +83,18 @@ export interface ConsentEventInput {
   evidence?: Evidence
 }
 
-/** An event as stored: validated, sequenced and chained. */
+/**
+ * An event as stored: validated, sequenced and chained.
+ *
+ * @example
+ * ```ts
+ * import type { ConsentEvent } from 'email-tracking-consent/store'
+ * const stored: ConsentEvent = await store.record({ contactId: 'c_42', type: 'withdraw', at: new Date(), source: 'withdrawal-link' })
+ * stored.seq      // its position in the log, e.g. 1042
+ * stored.purposes // ['opens', 'clicks']: both, when none were given
+ * stored.hash     // SHA-256 (hex) chaining it to stored.prevHash
+ * ```
+ */
 export interface ConsentEvent extends Required<Pick<ConsentEventInput, 'contactId' | 'type' | 'at' | 'source'>> {
   id: string
   purposes: Purpose[]
@@ -57,7 +110,17 @@ export interface ConsentEvent extends Required<Pick<ConsentEventInput, 'contactI
   hash: string
 }
 
-/** Result of {@link ConsentStore.verify}. */
+/**
+ * Result of {@link ConsentStore.verify}.
+ *
+ * @example
+ * ```ts
+ * import type { VerifyResult } from 'email-tracking-consent/store'
+ * const result: VerifyResult = await store.verify()
+ * if (result.ok) console.log(`chain intact: ${result.checked} events, head ${result.head?.seq} ${result.head?.hash}`)
+ * else console.error(`log altered at seq ${result.firstBadSeq}: ${result.reason}`) // e.g. 'hash-mismatch'
+ * ```
+ */
 export interface VerifyResult {
   ok: boolean
   /** Events checked. */
@@ -79,7 +142,20 @@ export interface VerifyResult {
   head?: { seq: number; hash: string }
 }
 
-/** The accountability file: an append-only, hash-chained log of consent events. */
+/**
+ * The accountability file: an append-only, hash-chained log of consent events.
+ *
+ * @example
+ * ```ts
+ * import type { ConsentStore } from 'email-tracking-consent/store'
+ * import { createSqliteStore } from 'email-tracking-consent/store/sqlite'
+ * const store: ConsentStore = createSqliteStore({ database: 'consent.db' })
+ * await store.record({ contactId: 'c_42', type: 'unsubscribe', at: new Date(), source: 'preference-center' })
+ * const record = await store.get('c_42') // { contactId: 'c_42', opens: …, clicks: …, subscribed: false }
+ * for await (const event of store.history('c_42')) console.log(event.seq, event.type, event.at)
+ * await store.close()
+ * ```
+ */
 export interface ConsentStore {
   /**
    * Validates and appends an event; returns it as stored. Throws `StoreError`

@@ -2,7 +2,18 @@ import type { Purpose } from '../policy/types.js'
 import { StoreError } from './errors.js'
 import type { ConsentEventInput, ConsentEventType, ConsentSource, Evidence } from './types.js'
 
-/** Every event type, in documentation order. */
+/**
+ * Every event type, in documentation order.
+ *
+ * @example
+ * ```ts
+ * import { CONSENT_EVENT_TYPES, type ConsentEventType } from 'email-tracking-consent/store'
+ * // Check the types in an import file before recording anything.
+ * const isEventType = (value: string): value is ConsentEventType => (CONSENT_EVENT_TYPES as readonly string[]).includes(value)
+ * const bad = rows.filter((row) => !isEventType(row.type))
+ * if (bad.length > 0) throw new Error(`unknown event types: ${bad.map((row) => row.type).join(', ')}`)
+ * ```
+ */
 export const CONSENT_EVENT_TYPES: readonly ConsentEventType[] = Object.freeze([
   'collect',
   'inform',
@@ -14,7 +25,16 @@ export const CONSENT_EVENT_TYPES: readonly ConsentEventType[] = Object.freeze([
   'resubscribe',
 ] as const)
 
-/** Every event source. */
+/**
+ * Every event source.
+ *
+ * @example
+ * ```ts
+ * import { CONSENT_SOURCES } from 'email-tracking-consent/store'
+ * // The choices of an admin form's source menu.
+ * const options = CONSENT_SOURCES.map((source) => `<option value="${source}">${source}</option>`).join('')
+ * ```
+ */
 export const CONSENT_SOURCES: readonly ConsentSource[] = Object.freeze([
   'form',
   'preference-center',
@@ -29,7 +49,17 @@ export const CONSENT_SOURCES: readonly ConsentSource[] = Object.freeze([
 /** Purposes in their canonical (stored and hashed) order. */
 export const PURPOSES: readonly Purpose[] = Object.freeze(['opens', 'clicks'] as const)
 
-/** Size limits `record()` enforces; lengths in UTF-16 code units unless named bytes. */
+/**
+ * Size limits `record()` enforces; lengths in UTF-16 code units unless named bytes.
+ *
+ * @example
+ * ```ts
+ * import { STORE_LIMITS } from 'email-tracking-consent/store'
+ * // Check imported ids up front rather than failing one record() at a time.
+ * const tooLong = rows.filter((row) => row.contactId.length > STORE_LIMITS.contactIdLength)
+ * if (tooLong.length > 0) throw new Error(`${tooLong.length} contact ids exceed ${STORE_LIMITS.contactIdLength} characters`)
+ * ```
+ */
 export const STORE_LIMITS = Object.freeze({
   /** Longest idempotency `id`. */
   idLength: 128,

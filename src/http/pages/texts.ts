@@ -3,6 +3,14 @@ import type { Locale } from '../types.js'
 /**
  * Every text of the pages. Plain text (escaped on output); `{brand}` and
  * `{noticeVersion}` are filled in. A blank line starts a new paragraph.
+ *
+ * @example
+ * ```ts
+ * import { createHandler, type PageTexts } from 'email-tracking-consent/http'
+ * const en: Partial<PageTexts> = { withdrawTitle: 'Stop measuring your emails?', footer: 'A personal link from {brand}.' }
+ * const fr: Partial<PageTexts> = { withdrawButton: 'Ne plus mesurer' }
+ * const handler = createHandler({ tokens, store, pages: { brand: { name: 'Acme' }, texts: { en, fr } } })
+ * ```
  */
 export interface PageTexts {
   /** Stands in for `{brand}` when no brand name is configured. */

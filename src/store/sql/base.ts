@@ -10,7 +10,17 @@ import { ChainWalk } from '../verify.js'
 import type { SqlDialect } from './dialect.js'
 import { step, type SqlConnection, type SqlExecutor, type SqlRow, type Steps } from './executor.js'
 
-/** Options shared by the SQL adapters. */
+/**
+ * Options shared by the SQL adapters.
+ *
+ * @example
+ * ```ts
+ * import { createSqliteStore, type SqlStoreOptions } from 'email-tracking-consent/store/sqlite'
+ * // The same tuning fits createPostgresStore (import the type from 'email-tracking-consent/store/postgres').
+ * const tuning: SqlStoreOptions = { pageSize: 500, lookupChunkSize: 10_000, maxEventsPerTransaction: 200, maxFutureSkewMs: 60_000 }
+ * const store = createSqliteStore({ database: 'consent.db', ...tuning })
+ * ```
+ */
 export interface SqlStoreOptions {
   /** How far ahead of the clock an event's `at` may be, in milliseconds. Default 300,000 (5 minutes). */
   maxFutureSkewMs?: number

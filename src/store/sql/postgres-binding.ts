@@ -1,19 +1,48 @@
 import { toStoreError } from './base.js'
 import { drive, type RowOptions, type SqlConnection, type SqlExecutor } from './executor.js'
 
-/** Result shape of a pg query. */
+/**
+ * Result shape of a pg query.
+ *
+ * @example
+ * ```ts
+ * import type { PgResultLike } from 'email-tracking-consent/store/postgres'
+ * const result: PgResultLike = await pool.query('SELECT count(*) AS n FROM consent.consent_events')
+ * const [{ n }] = result.rows as [{ n: string }] // pg returns bigint counts as strings
+ * ```
+ */
 export interface PgResultLike {
   rows: unknown[]
 }
 
-/** A pg query config: text, values and, for lookups, rows as arrays. */
+/**
+ * A pg query config: text, values and, for lookups, rows as arrays.
+ *
+ * @example
+ * ```ts
+ * import type { PgQueryConfig } from 'email-tracking-consent/store/postgres'
+ * // The shape the store hands to pool.query(): `rowMode: 'array'` for its lookups.
+ * const config: PgQueryConfig = { text: 'SELECT contact_id, subscribed FROM consent.consent_records WHERE contact_id = ANY($1)', values: [['c_42', 'c_43']], rowMode: 'array' }
+ * const { rows } = await pool.query(config) // [['c_42', false], …]
+ * ```
+ */
 export interface PgQueryConfig {
   text: string
   values?: unknown[]
   rowMode?: 'array'
 }
 
-/** The part of a pg client checked out of a pool that the store uses. */
+/**
+ * The part of a pg client checked out of a pool that the store uses.
+ *
+ * @example
+ * ```ts
+ * import type { PgClientLike } from 'email-tracking-consent/store/postgres'
+ * // What pool.connect() yields: the store runs each write transaction on one such client, then releases it.
+ * const client: PgClientLike = await pool.connect()
+ * try { await client.query('SELECT 1') } finally { client.release() }
+ * ```
+ */
 export interface PgClientLike {
   /** Runs one query described by a config (text, values, optional `rowMode: 'array'`) on this client. */
   query(config: PgQueryConfig): Promise<PgResultLike>
@@ -27,7 +56,19 @@ export interface PgClientLike {
   removeListener?(event: 'error', listener: (err: Error) => void): unknown
 }
 
-/** The part of a pg `Pool` the store uses (so the driver's types are not needed). */
+/**
+ * The part of a pg `Pool` the store uses (so the driver's types are not needed).
+ *
+ * @example
+ * ```ts
+ * import pg from 'pg'
+ * import { createPostgresStore, type PgPoolLike } from 'email-tracking-consent/store/postgres'
+ * const pool: PgPoolLike = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 })
+ * const store = createPostgresStore({ pool, schema: 'consent' })
+ * await store.close() // leaves the pool open: the caller owns it
+ * await pool.end()
+ * ```
+ */
 export interface PgPoolLike {
   /** Runs one query described by a config (text, values, optional `rowMode: 'array'`) on any pooled client. */
   query(config: PgQueryConfig): Promise<PgResultLike>

@@ -11,7 +11,18 @@ export interface SqlProbeAccess {
   tamper(statements: readonly (readonly [string, readonly unknown[]])[]): Promise<void>
 }
 
-/** Fields of a stored event a probe can overwrite. */
+/**
+ * Fields of a stored event a probe can overwrite.
+ *
+ * @example
+ * ```ts
+ * import type { EventEdit } from 'email-tracking-consent/store/testing'
+ * // Rewrite an event behind the store's back, then check that verify() notices.
+ * const edit: EventEdit = { type: 'grant', evidence: { forged: 'yes' } }
+ * await probe.editEvent(5, edit)
+ * expect((await store.verify()).reason).toBe('hash-mismatch')
+ * ```
+ */
 export type EventEdit = Partial<Pick<ConsentEvent, 'contactId' | 'type' | 'at' | 'source' | 'evidence' | 'purposes' | 'noticeVersion'>>
 
 /** The SQL implementation of the conformance probe (see `StoreProbe` in `store/testing`). */

@@ -2,7 +2,16 @@ import { StoreError } from '../errors.js'
 import { toStoreError } from './base.js'
 import { drive, type RowOptions, type SqlConnection, type SqlExecutor } from './executor.js'
 
-/** The part of a better-sqlite3 statement the store uses. */
+/**
+ * The part of a better-sqlite3 statement the store uses.
+ *
+ * @example
+ * ```ts
+ * import type { SqliteStatementLike } from 'email-tracking-consent/store/sqlite'
+ * const count: SqliteStatementLike = db.prepare('SELECT count(*) AS n FROM consent_events')
+ * const { n } = count.get() as { n: number }
+ * ```
+ */
 export interface SqliteStatementLike {
   /** Runs a writing statement with positional parameters; the result is ignored. */
   run(...params: unknown[]): unknown
@@ -14,7 +23,19 @@ export interface SqliteStatementLike {
   raw?(toggle?: boolean): unknown
 }
 
-/** The part of a better-sqlite3 `Database` the store uses (so the driver's types are not needed). */
+/**
+ * The part of a better-sqlite3 `Database` the store uses (so the driver's types are not needed).
+ *
+ * @example
+ * ```ts
+ * import Database from 'better-sqlite3'
+ * import { createSqliteStore, type SqliteDatabaseLike } from 'email-tracking-consent/store/sqlite'
+ * const db: SqliteDatabaseLike = new Database('consent.db')
+ * const store = createSqliteStore({ database: db })
+ * await store.close() // leaves db open: the caller owns it
+ * db.close()
+ * ```
+ */
 export interface SqliteDatabaseLike {
   /** Compiles one SQL statement (the store caches the result). */
   prepare(sql: string): SqliteStatementLike
@@ -25,7 +46,17 @@ export interface SqliteDatabaseLike {
   readonly inTransaction: boolean
 }
 
-/** How SQLite settles each commit: `full` syncs the WAL on every commit (survives power loss), `normal` only at checkpoints (survives crashes). */
+/**
+ * How SQLite settles each commit: `full` syncs the WAL on every commit (survives power loss), `normal` only at checkpoints (survives crashes).
+ *
+ * @example
+ * ```ts
+ * import { createSqliteStore, type SqliteSynchronous } from 'email-tracking-consent/store/sqlite'
+ * // Faster commits where surviving a power loss does not matter (a staging box).
+ * const synchronous: SqliteSynchronous = process.env.NODE_ENV === 'production' ? 'full' : 'normal'
+ * const store = createSqliteStore({ database: 'consent.db', synchronous })
+ * ```
+ */
 export type SqliteSynchronous = 'full' | 'normal'
 
 /** Maps a better-sqlite3 error to a store error: a lock held too long becomes `busy`. */
