@@ -29,12 +29,35 @@ const now = new Date()
 const day = (/** @type {Date} */ d) => d.toISOString().slice(0, 10)
 const ago = (/** @type {number} */ days) => new Date(now.getTime() - days * DAY)
 const policy = cnilPolicy()
+// The output is written to read well in a terminal 120 columns wide.
+const WIDTH = 120
 
-/** Runs the CLI as a user would, echoing the command and what it prints. */
+/**
+ * Prints `text` indented and, when too long, wrapped to WIDTH: after each `; `, then at spaces if still needed.
+ * Continuation lines are indented two more.
+ */
+function say(/** @type {string} */ indent, /** @type {string} */ text) {
+  /** @type {string[]} */
+  const lines = []
+  for (const clause of indent.length + text.length > WIDTH ? text.split(/(?<=;) /) : [text]) {
+    let line = ''
+    for (const word of clause.split(' ')) {
+      const room = WIDTH - (lines.length ? indent.length + 2 : indent.length)
+      if (line && line.length + 1 + word.length > room) {
+        lines.push(line)
+        line = word
+      } else line = line ? `${line} ${word}` : word
+    }
+    lines.push(line)
+  }
+  lines.forEach((line, i) => console.log(`${indent}${i ? '  ' : ''}${line}`))
+}
+
+/** Runs the CLI as a user would (`npx email-tracking-consent …` in a clone), echoing the command and what it prints. */
 function cli(/** @type {string[]} */ ...args) {
-  console.log(`   $ email-tracking-consent ${args.join(' ')}`)
+  console.log(`   $ npx email-tracking-consent ${args.join(' ')}`)
   const run = spawnSync(process.execPath, [cliPath, ...args], { cwd: out, encoding: 'utf8' })
-  for (const line of `${run.stdout}${run.stderr}`.trim().split('\n')) if (line) console.log(`     ${line}`)
+  for (const line of `${run.stdout}${run.stderr}`.trim().split('\n')) if (line) say('     ', line)
   if (run.status !== 0) throw new Error(`email-tracking-consent ${args[0]} exited with ${run.status}`)
   return run.stdout
 }
@@ -45,19 +68,25 @@ console.log(`email-tracking-consent demo: policy ${policy.id}@${policy.version},
 
 // ---- 1. keys and store ---------------------------------------------------------------
 console.log('1. Keys and the consent store')
+console.log(`   (the commands shown run in ${show(out)}/; \`npx email-tracking-consent\` runs this package's CLI, built in dist/)`)
 execFileSync(process.execPath, [cliPath, 'keygen', '-o', 'keys.json'], { cwd: out, stdio: 'ignore' })
-console.log('   $ email-tracking-consent keygen -o keys.json')
+console.log('   $ npx email-tracking-consent keygen -o keys.json')
 const keyFile = JSON.parse(readFileSync(join(out, 'keys.json'), 'utf8'))
 console.log(`     signing key ${keyFile.keys[0].kid} (HS256), kept in ${show(join(out, 'keys.json'))} (mode 600)`)
 const storeUrl = 'sqlite:consent.db'
 console.log(`   the store is an SQLite file: ${show(join(out, 'consent.db'))} (hash-chained, append-only)\n`)
 
 // ---- 2. contacts in every state, imported from a CSV history ------------------------------
-/** contact, what we know, and its history as import rows (event, date, purposes, source, notice version, form id) */
+/**
+ * contact, what we know, and its history as import rows (event, date, purposes, source, notice version, form id).
+ * Dates that only matter relative to the send are counted back from today, so the table is the same whatever day
+ * the demo runs (a refusal 60 days ago keeps the 6-month wait running). Only the legacy contacts have fixed dates:
+ * they were collected before the rules began (2026-04-14) and informed during the transition (until 2026-07-14).
+ */
 const CONTACTS = [
   ['c_optin', 'opted in on the signup form', [['collected', ago(180), '', 'form', '2026-04', 'signup'], ['granted', ago(180), 'both', 'form', '2026-04', 'signup']]],
   ['c_legacy', 'collected before 2026-04-14, informed, did not object', [['collected', new Date('2024-03-10T09:00:00Z')], ['informed', new Date('2026-05-20T09:00:00Z'), '', 'import', '2026-04']]],
-  ['c_objected', 'legacy, informed, then objected', [['collected', new Date('2024-03-10T09:00:00Z')], ['informed', new Date('2026-05-20T09:00:00Z'), '', 'import', '2026-04'], ['objected', new Date('2026-06-01T09:00:00Z'), 'both', 'preference-center', '2026-04']]],
+  ['c_objected', 'legacy, informed, then objected', [['collected', new Date('2024-03-10T09:00:00Z')], ['informed', new Date('2026-05-20T09:00:00Z'), '', 'import', '2026-04'], ['objected', ago(60), 'both', 'preference-center', '2026-04']]],
   ['c_withdrawn', 'opted in, later withdrew with the link', [['collected', ago(180), '', 'form', '2026-04', 'signup'], ['granted', ago(180), 'both', 'form', '2026-04', 'signup'], ['withdrawn', ago(57), 'both', 'withdrawal-link']]],
   ['c_unknown', 'not in the store (e.g. a bought list)', []],
   ['c_new', 'collected recently, never asked', [['collected', ago(76), '', 'third-party']]],
@@ -127,6 +156,7 @@ console.log('3. Campaigns rendered for every contact')
 console.log(`   marketing:       examples/templates/newsletter.html (Cerberus, MIT) + an ESP open pixel, compiled once`)
 console.log(`   consent request: examples/templates/consent-request.html, for contacts who have not opted in`)
 console.log(`   transactional:   examples/templates/password-reset.html (Postmark, MIT), to c_withdrawn`)
+console.log()
 console.log(`4. Sent through Nodemailer (with the consentTracking plugin) to a loopback SMTP server on 127.0.0.1:${smtpPort}`)
 
 /** @typedef {{ contact: string, category: string, outcome?: import('email-tracking-consent/nodemailer').ConsentOutcome, key?: string, note?: string }} Row */
@@ -153,6 +183,8 @@ async function campaign(/** @type {'marketing' | 'consent-request'} */ category,
 }
 await campaign('marketing', newsletter, 'Our autumn collection')
 await campaign('consent-request', template('consent-request.html'), 'May we measure our emails?')
+console.log('   (untracked = no pixel and no click tracking. A consent request is always untracked: the consent link is')
+console.log('   its only personal link. "Not sent" = the rules say not to send it; step 6 gives the reason for each.)')
 // Each consent request sent starts the 6-month wait before asking that contact again.
 for (const [key, outcome] of outcomes)
   if (key.endsWith('-consent-request') && outcome.status !== 'skipped')
@@ -183,8 +215,9 @@ const page = await fetch(withdrawUrl, { headers: BROWSER })
 const pageHtml = await page.text()
 const nonce = /name="nonce" value="([^"]+)"/.exec(pageHtml)?.[1]
 const title = /<h1[^>]*>([^<]+)<\/h1>/.exec(pageHtml)?.[1]
-console.log(`   GET  ${withdrawUrl.replace(/(\/w\/.{12}).*/, '$1…')} -> ${page.status} "${title}"; nothing changes on GET (link scanners fetch too)`)
-console.log('   (a person reads the page; the form is refused if posted within 2 s of the page, as scanners do)')
+console.log(`   GET  ${withdrawUrl.replace(/(\/w\/.{12}).*/, '$1…')} -> ${page.status} "${title}"`)
+console.log('   (nothing changes on GET, because link scanners fetch links too; a person reads the page, and a form')
+console.log('   posted within 2 s of the page is refused, as scanners post that fast)')
 await new Promise((resolve) => setTimeout(resolve, 2100))
 const done = await fetch(withdrawUrl, {
   method: 'POST',
@@ -201,13 +234,13 @@ const next = await sendWithConsent(transporter, {
   headers: { 'X-Demo-Key': 'c_optin-marketing-after-withdrawal' },
   consent: { contactId: 'c_optin', category: 'marketing' },
 })
-rows.push({ contact: 'c_optin', category: 'marketing', outcome: next.consentTracking, key: 'c_optin-marketing-after-withdrawal', note: 'after withdrawal' })
+rows.push({ contact: 'c_optin', category: 'marketing', outcome: next.consentTracking, key: 'c_optin-marketing-after-withdrawal', note: 'after c_optin withdrew in step 5, the next newsletter' })
 console.log(`   the next newsletter to c_optin went out ${next.consentTracking?.status}\n`)
 
 // ---- 6. what was decided and sent ---------------------------------------------------------
 /** What the saved message carries, read back from the .eml. */
 async function whatWasSent(/** @type {Row} */ row) {
-  if (!row.outcome || row.outcome.status === 'skipped') return 'nothing (not sent)'
+  if (!row.outcome || row.outcome.status === 'skipped') return 'nothing'
   const file = row.key ? files.get(row.key) : undefined
   if (!file) return '?'
   const mail = await simpleParser(readFileSync(file))
@@ -219,25 +252,60 @@ async function whatWasSent(/** @type {Row} */ row) {
   if (count('c')) parts.push(`${count('c')} tracked links`)
   if (count('w')) parts.push('withdrawal link')
   if (count('consent')) parts.push('consent link')
-  if (row.category === 'marketing' && !count('o') && !count('c')) parts.push('no tracking')
+  if (row.category !== 'transactional' && !count('o') && !count('c')) parts.push('no tracking')
   if (row.category === 'marketing') parts.push(html.includes('ct.sendgrid.net') ? 'ESP pixel KEPT' : 'ESP pixel removed')
   if (row.category === 'consent-request' && !count('consent')) parts.push('no consent link (the contact is not in the store)')
   return parts.join(', ')
 }
 
-const header = ['contact', 'category', 'decision', 'basis', 'reasons', 'what was sent']
-const table = [header]
-for (const row of rows) {
+/** The reason codes, with the purpose prefixes merged when both purposes give the same code: `opens+clicks: granted`. */
+function reasonsText(/** @type {string[]} */ reasons) {
+  /** @type {Map<string, string[]>} code → the purposes it was given for (none for a record-level code) */
+  const merged = new Map()
+  for (const reason of reasons) {
+    const m = /^(opens|clicks):(.+)$/.exec(reason)
+    const code = m?.[2] ?? reason
+    merged.set(code, [...(merged.get(code) ?? []), ...(m?.[1] ? [m[1]] : [])])
+  }
+  return [...merged].map(([code, purposes]) => (purposes.length ? `${purposes.join('+')}: ${code}` : code)).join(', ')
+}
+
+// One row per message: what was decided on the first line, what the recipient got on the line below.
+// Rows are grouped by contact; the newsletter sent after the withdrawal of step 5 comes last.
+const byContact = (/** @type {Row} */ row) => (row.note ? recipients.length : recipients.indexOf(row.contact))
+const ordered = rows.map((row, i) => ({ row, i })).sort((a, b) => byContact(a.row) - byContact(b.row) || a.i - b.i).map(({ row }) => row)
+const header = ['contact', 'category', 'decision', 'basis', 'reasons']
+/** @type {{ cells: string[], got: string, contact: string, note?: string }[]} */
+const table = []
+for (const row of ordered) {
   const d = row.outcome?.decision
   const decision = !row.outcome ? '?' : row.outcome.status === 'skipped' ? 'not sent' : row.outcome.status
-  table.push([row.note ? `${row.contact} (${row.note})` : row.contact, row.category, decision, d?.basis ?? '', (d?.reasons ?? []).join(' '), await whatWasSent(row)])
+  table.push({ cells: [row.contact, row.category, decision, d?.basis ?? '', reasonsText(d?.reasons ?? [])], got: await whatWasSent(row), contact: row.contact, note: row.note })
 }
-const widths = header.map((_, c) => Math.max(...table.map((r) => r[c]?.length ?? 0)))
+const widths = header.map((_, c) => Math.max(header[c]?.length ?? 0, ...table.map((r) => r.cells[c]?.length ?? 0)))
 const line = (/** @type {string[]} */ r) => r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()
-console.log('6. What was decided for each message, and what the recipient got')
+console.log('6. What was decided for each message, and below it what the recipient got')
 console.log(`   ${line(header)}`)
 console.log(`   ${widths.map((w) => '-'.repeat(w)).join('  ')}`)
-for (const r of table.slice(1)) console.log(`   ${line(r)}`)
+/** @type {string | undefined} */
+let previous
+for (const r of table) {
+  if (r.note) console.log(`\n   ${r.note}:`)
+  else if (previous !== undefined && r.contact !== previous) console.log()
+  previous = r.contact
+  console.log(`   ${line(r.cells)}`)
+  say(`   ${' '.repeat(widths[0] ?? 0)}  `, `got: ${r.got}`)
+}
+console.log()
+for (const legend of [
+  '   basis    consent = opted in; legacy-no-objection = collected before 2026-04-14, informed, did not object;',
+  '            exempt = transactional mail, left as it was; none = nothing allows tracking',
+  '   reasons  the reason codes of the decision (README "Reason codes"); "opens+clicks: x" = x for both purposes;',
+  '            request-cooldown = asked for consent, or said no to tracking, less than 6 months ago',
+  '   c_legacy is tracked on the legacy basis and still gets a consent request: every contact who has not granted',
+  '   both purposes may be asked, at most once in 6 months. If c_legacy says yes, its basis becomes consent.',
+])
+  console.log(legend)
 console.log()
 
 // ---- the accountability file: export, verification, audit report ----------------------------
@@ -265,7 +333,7 @@ if (serveMode) {
   console.log(`   preference center (c_legacy): ${baseUrl}/p/${message.token('preferences')}`)
   console.log(`   unsubscribe (c_legacy):       ${baseUrl}/u/${message.token('unsubscribe')}`)
   console.log(`   accept tracking (c_new):      ${baseUrl}/consent/${consentMessage.token('consent')}`)
-  console.log(`   then: node dist/cli/index.js report --store sqlite:${show(join(out, 'consent.db'))} -o ${show(join(out, 'audit.html'))}`)
+  console.log(`   then: npx email-tracking-consent report --store sqlite:${show(join(out, 'consent.db'))} -o ${show(join(out, 'audit.html'))}`)
   await new Promise((resolve) => {
     process.once('SIGINT', resolve)
     process.once('SIGTERM', resolve)

@@ -199,7 +199,7 @@ describe('store URLs', () => {
       expect(existsSync(`${dir.dir}/consent.db`)).toBe(true)
       const verify = await runCli(['verify'], { cwd: dir.dir })
       expect(verify.code).toBe(0)
-      expect(verify.stdout).toMatch(new RegExp(`^chain OK: 1 events verified in sqlite:${dir.dir}/consent\\.db`))
+      expect(verify.stdout).toMatch(new RegExp(`^chain OK: 1 event verified in sqlite:${dir.dir}/consent\\.db`))
     } finally {
       dir.cleanup()
     }

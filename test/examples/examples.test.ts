@@ -103,9 +103,22 @@ describe('examples', () => {
     expect(r.stdout).toMatch(/2 tracked, 5 untracked/)
     expect(r.stdout).toMatch(/0 new events, 13 already present/)
     expect(r.stdout).toMatch(/POST the form with its nonce -> 200; c_optin now: opens withdrawn, clicks withdrawn/)
-    expect(r.stdout).toMatch(/c_optin \(after withdrawal\) +marketing +untracked +none +opens:withdrawn clicks:withdrawn +no tracking, ESP pixel removed/)
-    expect(r.stdout).toMatch(/c_withdrawn +transactional +untracked +exempt +transactional-exempt +untouched/)
+    // The table: the decision on one line, what the recipient got on the line below, every line within 120 columns.
+    expect(r.stdout).toMatch(/^ {3}contact +category +decision +basis +reasons$/m)
+    expect(r.stdout).toMatch(/^ {3}c_optin +marketing +tracked +consent +opens\+clicks: granted\n +got: our pixel, 3 tracked links, withdrawal link, ESP pixel removed$/m)
+    expect(r.stdout).toMatch(/^ {3}c_legacy +marketing +tracked +legacy-no-objection +opens\+clicks: legacy-no-objection\n/m)
+    expect(r.stdout).toMatch(/^ {3}c_legacy +consent-request +untracked +none +consent-request\n +got: consent link, no tracking$/m)
+    expect(r.stdout).toMatch(/^ {3}c_objected +consent-request +not sent +none +request-cooldown\n +got: nothing$/m)
+    expect(r.stdout).toMatch(/after c_optin withdrew in step 5, the next newsletter:\n {3}c_optin +marketing +untracked +none +opens\+clicks: withdrawn\n +got: no tracking, ESP pixel removed$/m)
+    expect(r.stdout).toMatch(/^ {3}c_withdrawn +transactional +untracked +exempt +transactional-exempt\n +got: untouched$/m)
     expect(r.stdout).not.toMatch(/ESP pixel KEPT/)
+    expect(r.stdout).not.toMatch(/opens:\S+ clicks:/)
+    const table = r.stdout.slice(r.stdout.indexOf('\n6. '), r.stdout.indexOf('\nThe accountability file'))
+    expect(table.split('\n').length).toBeGreaterThan(40)
+    expect(table.split('\n').filter((line) => line.length > 120)).toEqual([])
+    // Commands are shown as they run in a clone.
+    expect(r.stdout).toMatch(/^ {3}\$ npx email-tracking-consent verify --store sqlite:consent\.db$/m)
+    expect(r.stdout).not.toMatch(/^ {3}\$ email-tracking-consent/m)
     for (const file of ['audit.html', 'consent-export.csv', 'consent-export.jsonl', 'consent.db', 'keys.json', 'contacts.csv']) expect(existsSync(join(dir, file)), file).toBe(true)
     expect(readdirSync(join(dir, 'outbox')).filter((f) => f.endsWith('.eml')).length).toBe(7 + 3 + 1 + 1)
     expect(readFileSync(join(dir, 'audit.html'), 'utf8')).toContain('id="events-chart"')
@@ -122,7 +135,7 @@ describe('examples', () => {
       await new Promise<void>((resolve, reject) => {
         child.stdout.on('data', (d) => {
           stdout += d
-          if (/then: node dist\/cli\/index\.js report/.test(stdout)) resolve()
+          if (/then: npx email-tracking-consent report/.test(stdout)) resolve()
         })
         exited.then((code) => reject(new Error(`demo --serve exited ${code} before printing its links: ${stdout} ${stderr}`)))
       })

@@ -38,11 +38,11 @@ const describe = (e: ConsentEvent) =>
 export function verifyLines(result: VerifyResult, label: string, context: { before?: ConsentEvent; at?: ConsentEvent }): string[] {
   if (result.ok) {
     const head = result.head && result.head.seq > 0 ? `; head seq ${result.head.seq}, hash ${result.head.hash}` : ''
-    return [`chain OK: ${count(result.checked)} events verified in ${label}${head}`]
+    return [`chain OK: ${count(result.checked)} event${result.checked === 1 ? '' : 's'} verified in ${label}${head}`]
   }
   const lines = [
     `chain BROKEN at seq ${result.firstBadSeq}: ${result.reason}, ${BREAK_REASONS[result.reason ?? ''] ?? 'unknown reason'}`,
-    `  ${count(result.checked)} events before it verified in ${label}`,
+    `  ${count(result.checked)} event${result.checked === 1 ? '' : 's'} before it verified in ${label}`,
   ]
   if (context.before) lines.push(`  last good event  ${describe(context.before)}`)
   if (context.at) lines.push(`  first bad event  ${describe(context.at)}`)
