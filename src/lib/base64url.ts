@@ -21,27 +21,59 @@ export function encodeBase64url(bytes: Uint8Array): string {
   return out
 }
 
+/** The 6-bit value of the character at `i`, or -1 outside the alphabet (sign-extends through `<<`, so any -1 makes a group negative). */
+function sextet(text: string, i: number): number {
+  const c = text.charCodeAt(i)
+  return c < 128 ? LOOKUP[c]! : -1
+}
+
 /** Decodes unpadded base64url; returns `undefined` for any character outside the alphabet or an impossible length. */
 export function decodeBase64url(text: string): Uint8Array | undefined {
   if (text.length % 4 === 1) return undefined
   const out = new Uint8Array(Math.floor((text.length * 3) / 4))
-  let bits = 0
-  let value = 0
+  return decodeInto(text, out) ? out : undefined
+}
+
+let scratch = new Uint8Array(2048)
+
+/**
+ * {@link decodeBase64url} into shared scratch space: the bytes are valid only
+ * until the next call, and nothing is allocated. (A fresh `Uint8Array` longer
+ * than 64 bytes gets its own backing store, which costs V8 more than decoding
+ * a token's payload.)
+ */
+export function decodeBase64urlScratch(text: string): Uint8Array | undefined {
+  if (text.length % 4 === 1) return undefined
+  const length = Math.floor((text.length * 3) / 4)
+  if (length > scratch.length) scratch = new Uint8Array(Math.max(length, scratch.length * 2))
+  const out = scratch.subarray(0, length)
+  return decodeInto(text, out) ? out : undefined
+}
+
+/** Decodes `text` (its length not 4n+1) into `out`, sized for it; false for a foreign character or non-zero trailing bits. */
+function decodeInto(text: string, out: Uint8Array): boolean {
+  const rest = text.length % 4
+  const full = text.length - rest
   let o = 0
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    const v = c < 128 ? LOOKUP[c]! : -1
-    if (v < 0) return undefined
-    value = (value << 6) | v
-    bits += 6
-    if (bits >= 8) {
-      bits -= 8
-      out[o++] = (value >>> bits) & 0xff
-    }
+  // Four characters make three bytes; a character outside the alphabet makes `n` negative (LOOKUP holds -1).
+  for (let i = 0; i < full; i += 4) {
+    const n = (sextet(text, i) << 18) | (sextet(text, i + 1) << 12) | (sextet(text, i + 2) << 6) | sextet(text, i + 3)
+    if (n < 0) return false
+    out[o] = n >>> 16
+    out[o + 1] = (n >>> 8) & 0xff
+    out[o + 2] = n & 0xff
+    o += 3
   }
+  if (rest === 0) return true
+  const a = sextet(text, full)
+  const b = sextet(text, full + 1)
+  const c = rest === 3 ? sextet(text, full + 2) : 0
+  if ((a | b | c) < 0) return false
   // Non-canonical trailing bits would let two strings decode to the same bytes.
-  if ((value & ((1 << bits) - 1)) !== 0) return undefined
-  return out
+  if (rest === 2 ? (b & 15) !== 0 : (c & 3) !== 0) return false
+  out[o] = (a << 2) | (b >>> 4)
+  if (rest === 3) out[o + 1] = ((b & 15) << 4) | (c >>> 2)
+  return true
 }
 
 /**

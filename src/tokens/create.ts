@@ -1,5 +1,5 @@
 import { CompactSign, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose'
-import { decodeBase64url, encodeBase64url, isCanonicalBase64url, randomId } from '../lib/base64url.js'
+import { decodeBase64urlScratch, encodeBase64url, isCanonicalBase64url, randomId } from '../lib/base64url.js'
 import { looksLikeEmail } from '../lib/personal-data.js'
 import { hmac, sha256, timingSafeEqual, type HmacKey } from '../lib/sha256.js'
 import { TokenError } from './errors.js'
@@ -151,7 +151,8 @@ export function createTokens(options: TokensOptions): Tokens {
     if (parts.length !== 4 || !parts.every((p) => SEGMENT.test(p))) throw new TokenError('malformed', 'Not a token of this library')
     const [h, p, s, tag] = parts as [string, string, string, string]
     // Strict decoding refuses non-canonical trailing bits, so no two strings carry the same token.
-    const payloadBytes = decodeBase64url(p)
+    // The bytes live in scratch space until the next decode: only the synchronous path below reads them.
+    const payloadBytes = decodeBase64urlScratch(p)
     if (!payloadBytes || !isCanonicalBase64url(h) || !isCanonicalBase64url(s) || !isCanonicalBase64url(tag))
       throw new TokenError('malformed', 'Not a token of this library')
     const now = options.now ?? new Date()
@@ -159,7 +160,8 @@ export function createTokens(options: TokensOptions): Tokens {
     let key: PreparedKey | undefined = ownHeaders.get(h)
     let payload: Record<string, unknown>
     if (key?.jws) {
-      payload = verifyHs256(key.jws, h, p, payloadBytes, s, { issuer, audience: AUDIENCE[purpose], now: Math.floor(now.getTime() / 1000) }, purpose)
+      // A slice of the token, not a concatenation: no new string to flatten before hashing.
+      payload = verifyHs256(key.jws, token.slice(0, h.length + 1 + p.length), payloadBytes, s, { issuer, audience: AUDIENCE[purpose], now: Math.floor(now.getTime() / 1000) }, purpose)
     } else {
       let header: ReturnType<typeof decodeProtectedHeader>
       try {

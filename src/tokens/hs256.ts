@@ -43,21 +43,21 @@ function numericDate(claims: Record<string, unknown>, claim: string, purpose: st
 }
 
 /**
- * Verifies the signature of `header.payload` against `signature` with `key`
- * and returns the checked claims set. `payload` is the decoded payload segment.
+ * Verifies the signature of `signingInput` (`header.payload`, as it stands in
+ * the token) against `signature` with `key` and returns the checked claims
+ * set. `payload` is the decoded payload segment.
  *
  * @throws {TokenError} `bad-signature`, `malformed`, `wrong-purpose`, `invalid-claims` or `expired`, as the jose path would.
  */
 export function verifyHs256(
   key: HmacKey,
-  header: string,
-  payloadSegment: string,
+  signingInput: string,
   payload: Uint8Array,
   signature: string,
   checks: ClaimChecks,
   purpose: string,
 ): Record<string, unknown> {
-  if (!timingSafeEqual(signature, encodeBase64url(hmac(key, `${header}.${payloadSegment}`))))
+  if (!timingSafeEqual(signature, encodeBase64url(hmac(key, signingInput))))
     throw new TokenError('bad-signature', 'The token signature does not verify')
   let claims: unknown
   try {

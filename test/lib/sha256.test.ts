@@ -61,6 +61,26 @@ describe('base64url', () => {
     expect(decodeBase64url('AB')).toBeUndefined()
   })
 
+  test('decodes any string exactly as a strict reference does: Buffer, refusing foreign characters, a length of 4n+1 and non-zero trailing bits', () => {
+    // The reference: Buffer decodes leniently, so strictness is checked around it.
+    const strict = (text: string): Uint8Array | undefined => {
+      if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return undefined
+      const bytes = new Uint8Array(Buffer.from(text, 'base64url'))
+      return Buffer.from(bytes).toString('base64url') === text ? bytes : undefined
+    }
+    const char = fc.oneof(
+      { weight: 8, arbitrary: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_') },
+      { weight: 1, arbitrary: fc.constantFrom('+', '/', '=', '.', ' ', '\0', '\x7f', 'é', '\uD800', '\u0100', '\u0141') },
+    )
+    fc.assert(
+      fc.property(fc.array(char, { maxLength: 40 }), (chars) => {
+        const text = chars.join('')
+        expect(decodeBase64url(text)).toEqual(strict(text))
+      }),
+      { numRuns: 20_000 },
+    )
+  })
+
   test('isCanonicalBase64url agrees with strict decoding on every base64url string', () => {
     fc.assert(
       fc.property(fc.stringMatching(/^[A-Za-z0-9_-]{0,12}$/), (text) => {
