@@ -1,5 +1,10 @@
 import { defineConfig } from 'vitest/config'
 
+// Test workers get a 4 MB stack (V8's default is about 1 MB) so that the hostile-HTML property
+// tests' deepest cases, and the test's own re-parse of their output, stay clear of the stack
+// limit; see test/vitest.stress.config.ts. test/transform/parser-stack.test.ts nests far
+// deeper on purpose, to show the library failing closed past it.
+
 export default defineConfig({
   test: {
     root: new URL('..', import.meta.url).pathname,
@@ -8,5 +13,6 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    execArgv: ['--stack-size=4000'],
   },
 })
