@@ -4,7 +4,7 @@
 // multi-megabyte inputs; and the invariants every transform() or
 // compile().render() of them must keep, whatever the input.
 import fc from 'fast-check'
-import { parse } from 'parse5'
+import { parse, parseFragment } from 'parse5'
 import { expect } from 'vitest'
 import type { Category } from '../../src/policy/types.js'
 import { appliedEdits } from '../../src/html/splice.js'
@@ -335,16 +335,27 @@ export function expectMinimalDiff(input: string, output: string, part: RenderedP
 }
 
 /** Name of the start tag an offset falls in, as the tokenizer reads it. */
-/** Whether `offset` lies inside the start tag of an `a`, `area` or `v:*` element as parse5 tokenizes `input`. */
+/**
+ * Whether `offset` lies inside the start tag of an `a`, `area` or `v:*` element as parse5 tokenizes
+ * `input`, including the markup of Outlook conditional comments (`<!--[if mso]>…`), which the
+ * library parses in place as a fragment, as it does. (The tokenizer's tag names run to whitespace,
+ * `/` or `>`: in `<v:<roundrect href=…>` the tag is `v:<roundrect`, a VML name.)
+ */
 function clickableStartTagAt(input: string, offset: number): boolean {
-  type Node = { nodeName: string; tagName?: string; childNodes?: Node[]; content?: Node; sourceCodeLocation?: { startTag?: { startOffset: number; endOffset: number } } }
-  const stack: Node[] = [parse(input, { sourceCodeLocationInfo: true }) as unknown as Node]
+  type Loc = { startOffset: number; endOffset: number; startTag?: { startOffset: number; endOffset: number } }
+  type Node = { nodeName: string; tagName?: string; data?: string; childNodes?: Node[]; content?: Node; sourceCodeLocation?: Loc | null }
+  const stack: { node: Node; base: number }[] = [{ node: parse(input, { sourceCodeLocationInfo: true }) as unknown as Node, base: 0 }]
   while (stack.length > 0) {
-    const node = stack.pop()!
+    const { node, base } = stack.pop()!
     const tag = node.sourceCodeLocation?.startTag
-    if (tag && tag.startOffset < offset && offset <= tag.endOffset && /^(?:a|area|v:.+)$/i.test(node.tagName ?? '')) return true
-    if (node.childNodes) stack.push(...node.childNodes)
-    if (node.content) stack.push(node.content)
+    if (tag && base + tag.startOffset < offset && offset <= base + tag.endOffset && /^(?:a|area|v:.+)$/i.test(node.tagName ?? '')) return true
+    const loc = node.sourceCodeLocation
+    if (node.nodeName === '#comment' && loc && /^\s*\[if\b/i.test(node.data ?? '') && input.startsWith('<!--', base + loc.startOffset)) {
+      const fragment = parseFragment(node.data!, { sourceCodeLocationInfo: true }) as unknown as Node
+      stack.push({ node: fragment, base: base + loc.startOffset + 4 })
+    }
+    for (const child of node.childNodes ?? []) stack.push({ node: child, base })
+    if (node.content) stack.push({ node: node.content, base })
   }
   return false
 }

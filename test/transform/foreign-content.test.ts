@@ -44,3 +44,15 @@ describe('tracking pixels inside SVG and MathML', () => {
     expect(r.html).toBe('<p>Hi</p><p><a href="https://shop.example.com/a?utm_source=news">shop</a></p>')
   })
 })
+
+// Found by CI's fuzzing (seed 1669977458): the tokenizer reads `<v:<roundrect …>` as one start tag
+// named `v:<roundrect`, a VML name, so its href is a link the library cleans, inside a conditional
+// comment too. (The check had looked for the nearest `<` and found `<roundrect`.)
+describe('a VML start tag whose name holds a "<"', () => {
+  test('its href is cleaned in untracked mail, inside an Outlook conditional comment', async () => {
+    const html = '<html><body><p>Hi</p><!--[if mso]><v:<roundrect xmlns:v="urn:schemas-microsoft-com:vml" href="https://c.example.com/btn?mc_eid=3"><center>Go</center></v:roundrect><![endif]--></body></html>'
+    const r = await transform({ html, text: 'x' }, null, 'marketing', { tokens, baseUrl: BASE, now: NOW })
+    expect(r.html).toBe(html.replace('?mc_eid=3', ''))
+    expect(r.removed.map((x) => x.reason)).toEqual(['param:mc_eid'])
+  })
+})
