@@ -147,6 +147,7 @@ export function parseWithPositions(source: string): Root {
 
 function collect(tree: Root, source: string, offset: number, inComment: boolean, map: TemplateMap, budget: BudgetCheck): void {
   const hidden = new WeakSet<object>()
+  const linked = new WeakSet<object>()
   const starts = new Set<number>()
   let nodes = 0
   visit(tree, (node, _index, parent) => {
@@ -158,6 +159,9 @@ function collect(tree: Root, source: string, offset: number, inComment: boolean,
     if (node.type !== 'element') return
     const el = node as Element
     if ((parent && hidden.has(parent)) || isHidden(el)) hidden.add(el)
+    // Inside a link, a marker box cannot take a link of ours: a link in a link ends the outer one, so the rest would parse differently.
+    const inLink = parent !== undefined && parent !== null && linked.has(parent)
+    if (inLink || el.tagName === 'a') linked.add(el)
     const pos = el.position
     if (!pos || pos.start.offset === undefined || pos.end.offset === undefined) return
     const start = pos.start.offset + offset
@@ -202,7 +206,7 @@ function collect(tree: Root, source: string, offset: number, inComment: boolean,
       map.lines.push({ kind: tracking === 'withdraw-line' ? 'withdraw' : 'consent', start, end, closed, inComment })
     } else if (marker) {
       const opening = el.data?.position?.opening?.end?.offset
-      if (opening !== undefined && !VOID.has(tag) && !NO_LINK_INSIDE.has(tag))
+      if (opening !== undefined && !VOID.has(tag) && !NO_LINK_INSIDE.has(tag) && !inLink)
         map.boxes.push({ kind: marker, tag, contentAt: opening + offset, start, end, closed, hidden: isHiddenHere, inComment })
     }
     if ((tag === 'img' || tag === 'amp-img') && typeof props.src === 'string') {
