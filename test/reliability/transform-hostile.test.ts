@@ -16,7 +16,9 @@ beforeAll(async () => {
 describe('hostile HTML', () => {
   test('2,000 cases: no throw, no hang, decided output, no tracker when untracked, minimal diff', async () => {
     expect(samples.length).toBeGreaterThan(50)
-    const figures = await runHostileProperty(samples, { runs: 2000, limits: NORMAL_LIMITS })
+    // CI runs a fixed seed (5; `npm run test:fuzz` uses 1 to 4) so it is reproducible; elsewhere each run explores new cases.
+    const seed = process.env.CI === 'true' && process.env.FC_SEED === undefined ? 5 : undefined
+    const figures = await runHostileProperty(samples, { runs: 2000, limits: NORMAL_LIMITS, ...(seed !== undefined ? { seed } : {}) })
     console.log(describeFigures('hostile HTML (normal)', figures))
     if (!process.env.FC_PATH) expect(figures.cases).toBe(2000)
     // Some cases are tracked: the tracked invariants were exercised.
