@@ -160,7 +160,7 @@ function collect(tree: Root, source: string, offset: number, inComment: boolean,
     const el = node as Element
     if ((parent && hidden.has(parent)) || isHidden(el)) hidden.add(el)
     // Inside a link, a marker box cannot take a link of ours: a link in a link ends the outer one, so the rest would parse differently.
-    const inLink = parent !== undefined && parent !== null && linked.has(parent)
+    const inLink = parent ? linked.has(parent) : false
     if (inLink || el.tagName === 'a') linked.add(el)
     const pos = el.position
     if (!pos || pos.start.offset === undefined || pos.end.offset === undefined) return
