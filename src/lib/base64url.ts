@@ -31,32 +31,34 @@ function sextet(text: string, i: number): number {
 export function decodeBase64url(text: string): Uint8Array | undefined {
   if (text.length % 4 === 1) return undefined
   const out = new Uint8Array(Math.floor((text.length * 3) / 4))
-  return decodeInto(text, out) ? out : undefined
+  return decodeInto(text, 0, text.length, out) ? out : undefined
 }
 
 let scratch = new Uint8Array(2048)
 
 /**
- * {@link decodeBase64url} into shared scratch space: the bytes are valid only
+ * {@link decodeBase64url} of `text[start, end)` (default: all of it) into
+ * shared scratch space: the bytes are valid only
  * until the next call, and nothing is allocated. (A fresh `Uint8Array` longer
  * than 64 bytes gets its own backing store, which costs V8 more than decoding
  * a token's payload.)
  */
-export function decodeBase64urlScratch(text: string): Uint8Array | undefined {
-  if (text.length % 4 === 1) return undefined
-  const length = Math.floor((text.length * 3) / 4)
+export function decodeBase64urlScratch(text: string, start = 0, end = text.length): Uint8Array | undefined {
+  const chars = end - start
+  if (chars % 4 === 1) return undefined
+  const length = Math.floor((chars * 3) / 4)
   if (length > scratch.length) scratch = new Uint8Array(Math.max(length, scratch.length * 2))
   const out = scratch.subarray(0, length)
-  return decodeInto(text, out) ? out : undefined
+  return decodeInto(text, start, end, out) ? out : undefined
 }
 
-/** Decodes `text` (its length not 4n+1) into `out`, sized for it; false for a foreign character or non-zero trailing bits. */
-function decodeInto(text: string, out: Uint8Array): boolean {
-  const rest = text.length % 4
-  const full = text.length - rest
+/** Decodes `text[start, end)` (its length not 4n+1) into `out`, sized for it; false for a foreign character or non-zero trailing bits. */
+function decodeInto(text: string, start: number, end: number, out: Uint8Array): boolean {
+  const rest = (end - start) % 4
+  const full = end - rest
   let o = 0
   // Four characters make three bytes; a character outside the alphabet makes `n` negative (LOOKUP holds -1).
-  for (let i = 0; i < full; i += 4) {
+  for (let i = start; i < full; i += 4) {
     const n = (sextet(text, i) << 18) | (sextet(text, i + 1) << 12) | (sextet(text, i + 2) << 6) | sextet(text, i + 3)
     if (n < 0) return false
     out[o] = n >>> 16
@@ -77,16 +79,45 @@ function decodeInto(text: string, out: Uint8Array): boolean {
 }
 
 /**
- * Whether `text`, already known to hold only base64url characters, is the
+ * Whether `text[start, end)` (default: all of it), already known to hold only base64url characters, is the
  * canonical encoding of some bytes: a possible length, and zero trailing bits
  * (the test {@link decodeBase64url} applies, without decoding).
  */
-export function isCanonicalBase64url(text: string): boolean {
-  const rest = text.length % 4
+export function isCanonicalBase64url(text: string, start = 0, end = text.length): boolean {
+  const rest = (end - start) % 4
   if (rest === 1) return false
   if (rest === 0) return true
-  const last = LOOKUP[text.charCodeAt(text.length - 1)]!
+  const last = LOOKUP[text.charCodeAt(end - 1)]!
   return (last & (rest === 2 ? 15 : 3)) === 0
+}
+
+const CODES = Uint8Array.from(ALPHABET, (c) => c.charCodeAt(0))
+
+/**
+ * Whether `text[start, end)` is the unpadded base64url encoding of the first
+ * `length` bytes of `bytes`, in time independent of where they differ. No
+ * string is built: comparing a MAC this way costs less than encoding it.
+ */
+export function isBase64urlOf(text: string, start: number, end: number, bytes: Uint8Array, length = bytes.length): boolean {
+  if (end - start !== Math.ceil((length * 4) / 3)) return false
+  let diff = 0
+  let o = start
+  let i = 0
+  for (; i + 2 < length; i += 3, o += 4) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!
+    diff |=
+      (text.charCodeAt(o) ^ CODES[n >>> 18]!) |
+      (text.charCodeAt(o + 1) ^ CODES[(n >>> 12) & 63]!) |
+      (text.charCodeAt(o + 2) ^ CODES[(n >>> 6) & 63]!) |
+      (text.charCodeAt(o + 3) ^ CODES[n & 63]!)
+  }
+  const rest = length - i
+  if (rest > 0) {
+    const n = (bytes[i]! << 16) | (rest === 2 ? bytes[i + 1]! << 8 : 0)
+    diff |= (text.charCodeAt(o) ^ CODES[n >>> 18]!) | (text.charCodeAt(o + 1) ^ CODES[(n >>> 12) & 63]!)
+    if (rest === 2) diff |= text.charCodeAt(o + 2) ^ CODES[(n >>> 6) & 63]!
+  }
+  return diff === 0
 }
 
 // Random bytes come from Web Crypto in 4 KiB draws, handed out once each: a call

@@ -50,8 +50,8 @@ const STATE = new Int32Array(8)
 const INNER = new Uint8Array(32)
 let text = new Uint8Array(512)
 
-/** A string's UTF-8 bytes in scratch space (valid until the next call). */
-function utf8(data: string): Uint8Array {
+/** Writes a string's UTF-8 bytes into the scratch `text` (valid until the next call) and returns their count. */
+function utf8(data: string): number {
   if (data.length * 3 > text.length) text = new Uint8Array(Math.max(data.length * 3, text.length * 2))
   // ASCII (tokens, ids, URLs) is copied in a loop, cheaper than a call into the encoder for short strings.
   let i = 0
@@ -60,24 +60,26 @@ function utf8(data: string): Uint8Array {
     if (c > 0x7f) break
     text[i] = c
   }
-  if (i === data.length) return text.subarray(0, i)
+  if (i === data.length) return i
   const { written } = encoder.encodeInto(data.slice(i), text.subarray(i))
-  return text.subarray(0, i + written)
+  return i + written
 }
 
 /**
- * Hashes `data` starting from `state`, which already absorbed `prefixBytes`
- * bytes (a multiple of 64), and writes the digest into `out`.
+ * Hashes the first `length` bytes of `data` starting from `state`, which
+ * already absorbed `prefixBytes` bytes (a multiple of 64), and writes the
+ * digest into `out`.
  */
-function finish(state: Int32Array, data: Uint8Array, prefixBytes: number, out: Uint8Array): Uint8Array {
-  const full = data.length - (data.length % 64)
+function finish(state: Int32Array, data: Uint8Array, length: number, prefixBytes: number, out: Uint8Array): Uint8Array {
+  const full = length - (length % 64)
   for (let off = 0; off < full; off += 64) compress(state, data, off)
-  const rest = data.length - full
+  const rest = length - full
   const end = rest < 56 ? 64 : 128
-  TAIL.fill(0, 0, end)
-  TAIL.set(data.subarray(full))
+  // The last block(s): the rest of the data, 0x80, zeros, the length in bits.
+  for (let i = 0; i < rest; i++) TAIL[i] = data[full + i]!
   TAIL[rest] = 0x80
-  const bits = (prefixBytes + data.length) * 8
+  for (let i = rest + 1; i < end - 5; i++) TAIL[i] = 0
+  const bits = (prefixBytes + length) * 8
   TAIL[end - 5] = Math.floor(bits / 2 ** 32) & 0xff
   TAIL[end - 4] = (bits >>> 24) & 0xff
   TAIL[end - 3] = (bits >>> 16) & 0xff
@@ -95,7 +97,10 @@ function finish(state: Int32Array, data: Uint8Array, prefixBytes: number, out: U
 /** SHA-256 of bytes or of a string's UTF-8 encoding. */
 export function sha256(data: Uint8Array | string): Uint8Array {
   STATE.set(IV)
-  return finish(STATE, typeof data === 'string' ? utf8(data) : data, 0, new Uint8Array(32))
+  const out = new Uint8Array(32)
+  if (typeof data !== 'string') return finish(STATE, data, data.length, 0, out)
+  const length = utf8(data) // before reading `text`, which it may replace
+  return finish(STATE, text, length, 0, out)
 }
 
 /** SHA-256 as lowercase hex. */
@@ -135,12 +140,15 @@ export function hmacKey(secret: Uint8Array): HmacKey {
   return { inner, outer }
 }
 
-/** HMAC-SHA256 of `message` (bytes or UTF-8 string). */
-export function hmac(key: HmacKey, message: Uint8Array | string): Uint8Array {
+/** HMAC-SHA256 of `message` (bytes or UTF-8 string), written into `out` (32 bytes; a new array by default). */
+export function hmac(key: HmacKey, message: Uint8Array | string, out: Uint8Array = new Uint8Array(32)): Uint8Array {
   STATE.set(key.inner)
-  finish(STATE, typeof message === 'string' ? utf8(message) : message, 64, INNER)
+  if (typeof message === 'string') {
+    const length = utf8(message) // before reading `text`, which it may replace
+    finish(STATE, text, length, 64, INNER)
+  } else finish(STATE, message, message.length, 64, INNER)
   STATE.set(key.outer)
-  return finish(STATE, INNER, 64, new Uint8Array(32))
+  return finish(STATE, INNER, 32, 64, out)
 }
 
 /** Compares two strings in time independent of where they differ. */

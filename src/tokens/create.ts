@@ -1,5 +1,5 @@
 import { CompactSign, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose'
-import { decodeBase64urlScratch, encodeBase64url, isCanonicalBase64url, randomId } from '../lib/base64url.js'
+import { decodeBase64urlScratch, encodeBase64url, isBase64urlOf, isCanonicalBase64url, randomId } from '../lib/base64url.js'
 import { looksLikeEmail } from '../lib/personal-data.js'
 import { hmac, sha256, timingSafeEqual, type HmacKey } from '../lib/sha256.js'
 import { TokenError } from './errors.js'
@@ -37,7 +37,9 @@ const FORBIDDEN_HEADERS = ['jku', 'jwk', 'x5u', 'x5c', 'x5t', 'x5t#S256', 'crit'
 // Future-dated `iat` beyond this skew means a clock problem or a forgery attempt.
 const CLOCK_SKEW_SECONDS = 300
 const encoder = new TextEncoder()
-const SEGMENT = /^[A-Za-z0-9_-]+$/
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
+// Scratch space for the expected purpose tag: verification reads it synchronously.
+const TAG_DIGEST = new Uint8Array(32)
 
 function purposeTag(mac: HmacKey, purpose: TokenPurpose, tokenId: string): string {
   return encodeBase64url(hmac(mac, `purpose\0${purpose}\0${tokenId}`).subarray(0, TAG_BYTES))
@@ -103,7 +105,7 @@ export function createTokens(options: TokensOptions): Tokens {
   const issuer = options.issuer ?? DEFAULT_ISSUER
   const defaultExpiresIn = options.expiresIn
   // The exact header segment this library writes for each HS256 key: a token carrying one is checked synchronously.
-  const ownHeaders = new Map(ring.filter((k) => k.jws).map((k) => [canonicalHeader(k.kid, TOKEN_TYPE), k]))
+  const ownHeaders = ring.filter((k) => k.jws).map((k) => [canonicalHeader(k.kid, TOKEN_TYPE), k] as const)
   const signerHeader = canonicalHeader(signer.kid, TOKEN_TYPE)
 
   async function signJws(input: Omit<SignInput, 'purpose'>, purposes: readonly TokenPurpose[]): Promise<{ jws: string; tokenId: string }> {
@@ -147,22 +149,33 @@ export function createTokens(options: TokensOptions): Tokens {
     checkPurpose(purpose)
     if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH)
       throw new TokenError('malformed', 'Not a token of this library')
-    const parts = token.split('.')
-    if (parts.length !== 4 || !parts.every((p) => SEGMENT.test(p))) throw new TokenError('malformed', 'Not a token of this library')
-    const [h, p, s, tag] = parts as [string, string, string, string]
+    // Four base64url segments; their bounds are found without splitting the token into new strings.
+    if (!TOKEN_SHAPE.test(token)) throw new TokenError('malformed', 'Not a token of this library')
+    const d1 = token.indexOf('.')
+    const d2 = token.indexOf('.', d1 + 1)
+    const d3 = token.indexOf('.', d2 + 1)
     // Strict decoding refuses non-canonical trailing bits, so no two strings carry the same token.
     // The bytes live in scratch space until the next decode: only the synchronous path below reads them.
-    const payloadBytes = decodeBase64urlScratch(p)
-    if (!payloadBytes || !isCanonicalBase64url(h) || !isCanonicalBase64url(s) || !isCanonicalBase64url(tag))
+    const payloadBytes = decodeBase64urlScratch(token, d1 + 1, d2)
+    if (!payloadBytes || !isCanonicalBase64url(token, 0, d1) || !isCanonicalBase64url(token, d2 + 1, d3) || !isCanonicalBase64url(token, d3 + 1))
       throw new TokenError('malformed', 'Not a token of this library')
     const now = options.now ?? new Date()
     if (!(now instanceof Date) || Number.isNaN(now.getTime())) throw new TokenError('invalid-input', 'now must be a valid Date')
-    let key: PreparedKey | undefined = ownHeaders.get(h)
+    let key: PreparedKey | undefined
+    for (const [header, own] of ownHeaders) {
+      if (d1 === header.length && token.startsWith(header)) {
+        key = own
+        break
+      }
+    }
     let payload: Record<string, unknown>
     if (key?.jws) {
-      // A slice of the token, not a concatenation: no new string to flatten before hashing.
-      payload = verifyHs256(key.jws, token.slice(0, h.length + 1 + p.length), payloadBytes, s, { issuer, audience: AUDIENCE[purpose], now: Math.floor(now.getTime() / 1000) }, purpose)
+      // Slices of the token, not concatenations: no new string to flatten before hashing.
+      payload = verifyHs256(key.jws, token.slice(0, d2), payloadBytes, token.slice(d2 + 1, d3), { issuer, audience: AUDIENCE[purpose], now: Math.floor(now.getTime() / 1000) }, purpose)
     } else {
+      const h = token.slice(0, d1)
+      const p = token.slice(d1 + 1, d2)
+      const s = token.slice(d2 + 1, d3)
       let header: ReturnType<typeof decodeProtectedHeader>
       try {
         header = decodeProtectedHeader(`${h}.${p}.${s}`)
@@ -200,7 +213,7 @@ export function createTokens(options: TokensOptions): Tokens {
       !optionalString(mid) || !optionalString(lks) || !optionalString(nv) || !optionalString(uh)
     )
       throw new TokenError('invalid-claims', 'The token claims are invalid')
-    if (!timingSafeEqual(tag, purposeTag(key.mac, purpose, jti)))
+    if (!isBase64urlOf(token, d3 + 1, token.length, hmac(key.mac, `purpose\0${purpose}\0${jti}`, TAG_DIGEST), TAG_BYTES))
       throw new TokenError('bad-signature', 'The purpose tag does not verify')
     const claims: TokenClaims = { purpose, contactId: sub, tokenId: jti, issuedAt: iat, kid: key.kid }
     if (typeof exp === 'number') claims.expiresAt = exp

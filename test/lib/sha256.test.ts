@@ -1,7 +1,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import { decodeBase64url, encodeBase64url, isCanonicalBase64url, randomId } from '../../src/lib/base64url.js'
+import { decodeBase64url, decodeBase64urlScratch, encodeBase64url, isBase64urlOf, isCanonicalBase64url, randomId } from '../../src/lib/base64url.js'
 import { hmac, hmacKey, sha256Hex, timingSafeEqual, toHex } from '../../src/lib/sha256.js'
 
 describe('sha256', () => {
@@ -90,6 +90,39 @@ describe('base64url', () => {
     )
   })
 
+  test('ranges: decoding, the canonical check and isBase64urlOf read text[start, end) as the slice itself', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 8 }), fc.stringMatching(/^[A-Za-z0-9_-]{0,30}$/), fc.string({ maxLength: 8 }), (before, text, after) => {
+        const whole = before + text + after
+        const start = before.length
+        const end = start + text.length
+        const decoded = decodeBase64urlScratch(whole, start, end)
+        expect(decoded && Uint8Array.from(decoded)).toEqual(decodeBase64url(text))
+        expect(isCanonicalBase64url(whole, start, end)).toBe(isCanonicalBase64url(text))
+        const bytes = decodeBase64url(text)
+        if (bytes) expect(isBase64urlOf(whole, start, end, bytes)).toBe(true)
+      }),
+      { numRuns: 5000 },
+    )
+  })
+
+  test('isBase64urlOf holds exactly when the range is the encoding of the first `length` bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), fc.nat(40), fc.string({ maxLength: 60 }), (bytes, cut, other) => {
+        const length = Math.min(cut, bytes.length)
+        const encoded = encodeBase64url(bytes.subarray(0, length))
+        expect(isBase64urlOf(`.${encoded}.`, 1, encoded.length + 1, bytes, length)).toBe(true)
+        // Any other text, of any length, is refused.
+        expect(isBase64urlOf(other, 0, other.length, bytes, length)).toBe(other === encoded)
+        for (let i = 0; i < encoded.length; i++) {
+          const changed = encoded.slice(0, i) + (encoded[i] === 'A' ? 'B' : 'A') + encoded.slice(i + 1)
+          expect(isBase64urlOf(changed, 0, changed.length, bytes, length)).toBe(false)
+        }
+      }),
+      { numRuns: 3000 },
+    )
+  })
+
   test('hmac and sha256 stay right when called in turn with inputs of every size (shared scratch space)', () => {
     const key = hmacKey(randomBytes(32))
     const secret = randomBytes(32)
@@ -99,6 +132,10 @@ describe('base64url', () => {
       expect(sha256Hex(text)).toBe(createHash('sha256').update(text).digest('hex'))
       const k2 = hmacKey(secret)
       expect(toHex(hmac(k2, text))).toBe(createHmac('sha256', secret).update(text).digest('hex'))
+      // Into a caller's buffer: the same digest, in that buffer.
+      const out = new Uint8Array(32)
+      expect(hmac(k2, text, out)).toBe(out)
+      expect(toHex(out)).toBe(createHmac('sha256', secret).update(text).digest('hex'))
     }
   })
 
