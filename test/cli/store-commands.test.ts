@@ -200,6 +200,14 @@ describe('store URLs', () => {
       const verify = await runCli(['verify'], { cwd: dir.dir })
       expect(verify.code).toBe(0)
       expect(verify.stdout).toMatch(new RegExp(`^chain OK: 1 event verified in sqlite:${dir.dir}/consent\\.db`))
+      // One of a thing is said in the singular everywhere.
+      const exported = await runCli(['export', '-o', 'out.jsonl'], { cwd: dir.dir })
+      expect(exported.code).toBe(0)
+      expect(exported.stderr).toMatch(/^exported 1 event from /)
+      const report = await runCli(['report', '-o', 'audit.html', '--now', '2026-11-29'], { cwd: dir.dir })
+      expect(report.code).toBe(0)
+      expect(report.stdout).toMatch(/: 1 contact, 1 event, chain intact/)
+      expect(readFileSync(`${dir.dir}/audit.html`, 'utf8')).toContain('Intact: 1 event verified')
     } finally {
       dir.cleanup()
     }

@@ -124,9 +124,9 @@ export function exportCommand(program: Command, ctx: RunContext): void {
         if (file) {
           file.end()
           await once(file, 'finish')
-          io.stderr.write(`exported ${count(n)} events from ${opened.label} to ${options.out}\n`)
+          io.stderr.write(`exported ${count(n)} event${n === 1 ? '' : 's'} from ${opened.label} to ${options.out}\n`)
         } else if (io.stderr.isTTY) {
-          io.stderr.write(`exported ${count(n)} events\n`)
+          io.stderr.write(`exported ${count(n)} event${n === 1 ? '' : 's'}\n`)
         }
       } finally {
         file?.destroy()

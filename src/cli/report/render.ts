@@ -56,8 +56,8 @@ footer{margin-top:40px;color:#475569;font-size:.9rem}
 export function renderAuditReport(data: AuditData): string {
   const chain = data.chain
   const chainText = chain.ok
-    ? `Intact: ${n(chain.checked)} events verified${chain.head && chain.head.seq > 0 ? `, chain head seq ${chain.head.seq}` : ''}.`
-    : `Broken at seq ${chain.firstBadSeq} (${chain.reason}: ${BREAK_REASONS[chain.reason ?? ''] ?? 'unknown reason'}); ${n(chain.checked)} events before it verified.`
+    ? `Intact: ${n(chain.checked)} event${chain.checked === 1 ? '' : 's'} verified${chain.head && chain.head.seq > 0 ? `, chain head seq ${chain.head.seq}` : ''}.`
+    : `Broken at seq ${chain.firstBadSeq} (${chain.reason}: ${BREAK_REASONS[chain.reason ?? ''] ?? 'unknown reason'}); ${n(chain.checked)} event${chain.checked === 1 ? '' : 's'} before it verified.`
   const withdrawalsTotal = data.withdrawals.reduce((s, w) => s + w.events, 0)
   const contactsWithState = STATUSES.reduce((s, st) => s + data.states.opens[st], 0)
 
