@@ -158,6 +158,17 @@ describe('GET /c/:token (click)', () => {
     ])
   })
 
+  test('a target with a lone surrogate goes out as U+FFFD, still bound, and redirects where a browser would go', async () => {
+    const f = makeFixture()
+    await f.grant('c_1')
+    const odd = 'https://shop.example.com/caf\uD800?x=\uDC00'
+    const { path } = await clickPath(f, odd)
+    expect(path).toContain(`?u=${encodeURIComponent('https://shop.example.com/caf\uFFFD?x=\uFFFD')}&h=`)
+    const res = await f.fetch(path)
+    expect(res.status).toBe(302)
+    expect(res.headers.get('location')).toBe(new URL('https://shop.example.com/caf\uFFFD?x=\uFFFD').href)
+  })
+
   test('a token signed for one url redirects there', async () => {
     const f = makeFixture()
     const token = await f.sign('click', { url: target })

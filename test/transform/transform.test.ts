@@ -57,6 +57,17 @@ describe('tracked', () => {
     await expect(tokens.verify(r.links.withdraw!.slice(`${BASE}/w/`.length), { purpose: 'open' })).rejects.toMatchObject({ code: 'bad-signature' })
   })
 
+  test('a link whose href holds a lone surrogate is wrapped (target sent as U+FFFD); the email stays tracked', async () => {
+    const html = page('<p><a href="https://shop.example.com/caf\uD800">x</a> <a href="https://shop.example.com/b">b</a></p>')
+    const r = await transform(html, CONSENTS.both, 'marketing', opts)
+    expect(r.decision.reasons.filter((reason) => reason.startsWith('error:'))).toEqual([])
+    expect(count(r.html!, `${BASE}/c/`)).toBe(2)
+    const m = /\/c\/([^?"]+)\?u=([^&]+)&amp;h=([\w-]+)">x</.exec(r.html!)!
+    const claims = await tokens.verify(m[1]!, { purpose: 'click' })
+    expect(decodeURIComponent(m[2]!)).toBe('https://shop.example.com/caf\uFFFD')
+    expect(tokens.isBoundTarget(claims, decodeURIComponent(m[2]!), m[3]!)).toBe(true)
+  })
+
   test('opens only: pixel, no wrapping; clicks only: wrapping, no pixel; both carry the withdrawal link', async () => {
     const html = page('<p><a href="https://example.com/x">x</a></p>')
     const o = await transform(html, CONSENTS.opens, 'marketing', opts)
