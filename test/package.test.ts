@@ -1,6 +1,8 @@
 // Checks the package as users get it: the public export list, the exports map
-// against tsup's entries, and that the runtime-agnostic entries import no node:* module.
-import { readFileSync, existsSync } from 'node:fs'
+// against tsup's entries, that the runtime-agnostic entries import no node:* module,
+// the CHANGELOG's form, and that the README's Quick start compiles.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { describe, expect, test } from 'vitest'
 import { entries } from '../tsup.config.js'
 
@@ -122,4 +124,31 @@ describe('CHANGELOG.md', () => {
     expect(types.length).toBeGreaterThan(0)
     for (const type of types) expect(['Added', 'Changed', 'Deprecated', 'Removed', 'Fixed', 'Security']).toContain(type)
   })
+})
+
+describe('README', () => {
+  test('the Quick start example type-checks against the built types, under strict NodeNext settings', async () => {
+    const { default: ts } = await import('typescript')
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+    const section = readme.slice(readme.indexOf('\n## Quick start\n'))
+    const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1]
+    expect(code).toContain('consentTracking')
+    // Inside the repository, so `email-tracking-consent` resolves to this package by self-reference.
+    const dir = new URL('./artifacts/', import.meta.url)
+    mkdirSync(dir, { recursive: true })
+    const file = fileURLToPath(new URL('readme-quick-start.mts', dir))
+    // The example's free variables are the user's own message fields.
+    writeFileSync(file, `declare const from: string, to: string, subject: string, html: string, text: string\n${code}\nexport {}\n`)
+    const program = ts.createProgram([file], {
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      target: ts.ScriptTarget.ES2022,
+      strict: true,
+      noEmit: true,
+      skipLibCheck: true,
+      types: ['node'],
+    })
+    const problems = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'))
+    expect(problems).toEqual([])
+  }, 60_000)
 })
