@@ -408,6 +408,8 @@ function textOf(el: Element, max: number): string {
       if (out.length >= max) return
       if (n.type === 'text') out += n.value
       else if (n.type === 'element') {
+        // Script, style and template text is never shown as the link's words.
+        if (n.tagName === 'script' || n.tagName === 'style' || n.tagName === 'template') continue
         if (n.tagName === 'img' && typeof n.properties.alt === 'string') out += ` ${n.properties.alt} `
         walk(n.children)
       }

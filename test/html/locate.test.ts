@@ -34,6 +34,11 @@ describe('locate', () => {
     expect(src.slice(map.images[0]!.start, map.images[0]!.end)).toBe('<img src="https://t.e.com/o.gif?uid=12345" width="1" height="1">')
   })
 
+  test("a link's label is its shown words and image alts, never script, style or template text", () => {
+    const map = locate('<body><a href="https://e.com/a"><style>.unsubscribe{color:red}</style>Read <img alt="the news"><script>var optout=1</script><template>Unsubscribe</template> now</a></body>')
+    expect(map.links[0]!.label).toBe('Read the news now')
+  })
+
   test('<link>, <base> and stylesheet hrefs are not links', () => {
     const map = locate('<html><head><link rel="stylesheet" href="https://fonts.example.com/css"><base href="https://e.com/"></head><body><area href="https://e.com/map"></body></html>')
     expect(map.links.map((l) => l.tag)).toEqual(['area'])
