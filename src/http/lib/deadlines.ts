@@ -32,8 +32,14 @@ export class Deadlines {
       const entry: Pending = { at: Date.now() + this.#ms, fail: () => reject(new Error(message)) }
       this.#pending.add(entry)
       this.#timer ??= setTimeout(this.#check, this.#step)
-      Promise.resolve()
-        .then(call)
+      // Called now (a synchronous throw rejects like a rejected promise), without a microtask hop first.
+      let pending: Promise<T>
+      try {
+        pending = Promise.resolve(call())
+      } catch (err) {
+        pending = Promise.reject(err)
+      }
+      pending
         .then(
           (value) => {
             if (this.#pending.delete(entry)) resolve(value)
