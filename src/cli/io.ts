@@ -63,3 +63,8 @@ export function parseDateOption(value: string, option: string): Date {
 export function count(n: number): string {
   return n.toLocaleString('en-US')
 }
+
+/** A count with its noun, in the singular for one: `counted(1, 'event')` is "1 event", `counted(3000, 'event')` "3,000 events". */
+export function counted(n: number, noun: string): string {
+  return `${count(n)} ${noun}${n === 1 ? '' : 's'}`
+}

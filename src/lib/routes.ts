@@ -1,4 +1,5 @@
 import type { TokenPurpose } from '../tokens/types.js'
+import { toWellFormed } from './unicode.js'
 
 /**
  * Path segment of each token purpose under the handler's base path. The
@@ -31,13 +32,11 @@ export function personalUrl(base: string, purpose: TokenPurpose, token: string):
   return `${base}/${ROUTE_SEGMENT[purpose]}/${token}`
 }
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
-
 /**
  * The query-string tail of a click URL for one target: `?u=…&h=…`. Computed once per link per campaign.
  * A lone surrogate in the target (which `encodeURIComponent` refuses) is sent as U+FFFD, as a
  * browser's URL parser sends it; the MAC, over the target's UTF-8, already reads it so.
  */
 export function clickQuery(url: string, mac: string): string {
-  return `?${CLICK_TARGET_PARAM}=${encodeURIComponent(url.replace(LONE_SURROGATE, '\uFFFD'))}&${CLICK_MAC_PARAM}=${mac}`
+  return `?${CLICK_TARGET_PARAM}=${encodeURIComponent(toWellFormed(url))}&${CLICK_MAC_PARAM}=${mac}`
 }

@@ -111,13 +111,17 @@ function finish(state: Int32Array, data: Uint8Array, length: number, prefixBytes
   return out
 }
 
+/** {@link finish} for bytes or a string's UTF-8 encoding. */
+function finishMessage(state: Int32Array, message: Uint8Array | string, prefixBytes: number, out: Uint8Array): Uint8Array {
+  if (typeof message !== 'string') return finish(state, message, message.length, prefixBytes, out)
+  const length = utf8(message) // before reading `text`, which it may replace
+  return finish(state, text, length, prefixBytes, out)
+}
+
 /** SHA-256 of bytes or of a string's UTF-8 encoding. */
 export function sha256(data: Uint8Array | string): Uint8Array {
   STATE.set(IV)
-  const out = new Uint8Array(32)
-  if (typeof data !== 'string') return finish(STATE, data, data.length, 0, out)
-  const length = utf8(data) // before reading `text`, which it may replace
-  return finish(STATE, text, length, 0, out)
+  return finishMessage(STATE, data, 0, new Uint8Array(32))
 }
 
 /** SHA-256 as lowercase hex. */
@@ -160,10 +164,7 @@ export function hmacKey(secret: Uint8Array): HmacKey {
 /** HMAC-SHA256 of `message` (bytes or UTF-8 string), written into `out` (32 bytes; a new array by default). */
 export function hmac(key: HmacKey, message: Uint8Array | string, out: Uint8Array = new Uint8Array(32)): Uint8Array {
   STATE.set(key.inner)
-  if (typeof message === 'string') {
-    const length = utf8(message) // before reading `text`, which it may replace
-    finish(STATE, text, length, 64, INNER)
-  } else finish(STATE, message, message.length, 64, INNER)
+  finishMessage(STATE, message, 64, INNER)
   STATE.set(key.outer)
   return finish(STATE, INNER, 32, 64, out)
 }

@@ -1,4 +1,5 @@
 import type { Purpose } from '../policy/types.js'
+import { isWellFormed } from '../lib/unicode.js'
 import { StoreError } from './errors.js'
 import type { ConsentEventInput, ConsentEventType, ConsentSource, Evidence } from './types.js'
 
@@ -95,8 +96,7 @@ const TYPES = new Set<string>(CONSENT_EVENT_TYPES)
 const SOURCES = new Set<string>(CONSENT_SOURCES)
 // Control characters (C0, DEL, C1) never belong in identifiers and NUL is refused by Postgres text.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
-// A lone surrogate would be re-encoded as U+FFFD by the drivers, so the stored text would no longer match its hash.
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+// Lone surrogates are refused too (isWellFormed): the drivers would re-encode them as U+FFFD, so the stored text would no longer match its hash.
 // local@domain.tld anywhere in the id, also percent-encoded (%40).
 const EMAIL_SHAPE = /[^\s@]@[^\s@.]+(?:\.[^\s@.]+)*\.[^\s@.]{2,}/
 const EVIDENCE_KEY = /^[A-Za-z0-9_.:-]+$/
@@ -109,10 +109,6 @@ export function looksLikeEmail(value: string): boolean {
   return EMAIL_SHAPE.test(value.includes('%') ? value.replace(/%40/gi, '@') : value)
 }
 
-/** True for a well-formed string (no lone surrogates). */
-function wellFormed(value: string): boolean {
-  return !LONE_SURROGATE.test(value)
-}
 
 function fail(code: ConstructorParameters<typeof StoreError>[0], message: string, where: string): never {
   throw new StoreError(code, where + message)
@@ -137,7 +133,7 @@ export function contactIdProblem(contactId: unknown): { code: 'missing-contact-i
     return { code: 'missing-contact-id', message: 'contactId is required' }
   }
   if (typeof contactId !== 'string') return { code: 'invalid-contact-id', message: 'contactId must be a string' }
-  if (contactId.length > STORE_LIMITS.contactIdLength || CONTROL.test(contactId) || !wellFormed(contactId)) {
+  if (contactId.length > STORE_LIMITS.contactIdLength || CONTROL.test(contactId) || !isWellFormed(contactId)) {
     return {
       code: 'invalid-contact-id',
       message: `contactId must be at most ${STORE_LIMITS.contactIdLength} characters without control characters`,
@@ -162,7 +158,7 @@ export function normalizeEvent(input: ConsentEventInput, options: { now: number;
 
   const { id, contactId, type, purposes, at, source, noticeVersion, evidence } = input
   if (id !== undefined) {
-    if (typeof id !== 'string' || id.length === 0 || id.length > STORE_LIMITS.idLength || CONTROL.test(id) || !wellFormed(id)) {
+    if (typeof id !== 'string' || id.length === 0 || id.length > STORE_LIMITS.idLength || CONTROL.test(id) || !isWellFormed(id)) {
       fail('invalid-id', `id must be a non-empty string of at most ${STORE_LIMITS.idLength} characters without control characters`, where)
     }
   }
@@ -192,7 +188,7 @@ export function normalizeEvent(input: ConsentEventInput, options: { now: number;
       noticeVersion.length === 0 ||
       noticeVersion.length > STORE_LIMITS.noticeVersionLength ||
       CONTROL.test(noticeVersion) ||
-      !wellFormed(noticeVersion)
+      !isWellFormed(noticeVersion)
     ) {
       fail('invalid-notice-version', `noticeVersion must be a non-empty string of at most ${STORE_LIMITS.noticeVersionLength} characters`, where)
     }
@@ -229,7 +225,7 @@ function normalizeEvidence(evidence: unknown, where: string): Evidence {
     }
     const value = (evidence as Record<string, unknown>)[key]
     if (typeof value !== 'string') fail('invalid-evidence', `evidence.${key} must be a string`, where)
-    if (value.includes('\u0000') || !wellFormed(value)) fail('invalid-evidence', `evidence.${key} holds a NUL or a lone surrogate`, where)
+    if (value.includes('\u0000') || !isWellFormed(value)) fail('invalid-evidence', `evidence.${key} holds a NUL or a lone surrogate`, where)
     // Cheap bound first: a UTF-16 string never takes more than 3 UTF-8 bytes per code unit.
     if (value.length * 3 > STORE_LIMITS.evidenceValueBytes && encoder.encode(value).length > STORE_LIMITS.evidenceValueBytes) {
       fail('evidence-too-large', `evidence.${key} is larger than ${STORE_LIMITS.evidenceValueBytes} bytes`, where)

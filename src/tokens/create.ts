@@ -41,8 +41,18 @@ const TOKEN_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9
 // Scratch space for the expected purpose tag: verification reads it synchronously.
 const TAG_DIGEST = new Uint8Array(32)
 
+/** The MAC binding a token id to one purpose (its first TAG_BYTES bytes are the tag), into `out` when given. */
+function purposeMac(mac: HmacKey, purpose: TokenPurpose, tokenId: string, out?: Uint8Array): Uint8Array {
+  return hmac(mac, `purpose\0${purpose}\0${tokenId}`, out)
+}
+
 function purposeTag(mac: HmacKey, purpose: TokenPurpose, tokenId: string): string {
-  return encodeBase64url(hmac(mac, `purpose\0${purpose}\0${tokenId}`).subarray(0, TAG_BYTES))
+  return encodeBase64url(purposeMac(mac, purpose, tokenId).subarray(0, TAG_BYTES))
+}
+
+/** The tag binding a click target to a message's link scope. */
+function linkTag(mac: HmacKey, linkScope: string, url: string): string {
+  return encodeBase64url(hmac(mac, `link\0${linkScope}\0${url}`).subarray(0, TAG_BYTES))
 }
 
 function formMac(mac: HmacKey, purpose: TokenPurpose, tokenId: string, issuedAt36: string): string {
@@ -213,7 +223,7 @@ export function createTokens(options: TokensOptions): Tokens {
       !optionalString(mid) || !optionalString(lks) || !optionalString(nv) || !optionalString(uh)
     )
       throw new TokenError('invalid-claims', 'The token claims are invalid')
-    if (!isBase64urlOf(token, d3 + 1, token.length, hmac(key.mac, `purpose\0${purpose}\0${jti}`, TAG_DIGEST), TAG_BYTES))
+    if (!isBase64urlOf(token, d3 + 1, token.length, purposeMac(key.mac, purpose, jti, TAG_DIGEST), TAG_BYTES))
       throw new TokenError('bad-signature', 'The purpose tag does not verify')
     const claims: TokenClaims = { purpose, contactId: sub, tokenId: jti, issuedAt: iat, kid: key.kid }
     if (typeof exp === 'number') claims.expiresAt = exp
@@ -259,7 +269,7 @@ export function createTokens(options: TokensOptions): Tokens {
     verify,
 
     linkMac(linkScope, url) {
-      return encodeBase64url(hmac(signer.mac, `link\0${linkScope}\0${url}`).subarray(0, TAG_BYTES))
+      return linkTag(signer.mac, linkScope, url)
     },
 
     formNonce(claims, issuedAtMs) {
@@ -285,8 +295,7 @@ export function createTokens(options: TokensOptions): Tokens {
       if (claims.urlHash !== undefined) return timingSafeEqual(claims.urlHash, urlHash(url))
       const key = byKid.get(claims.kid)
       if (!key || claims.linkScope === undefined || typeof mac !== 'string') return false
-      const expected = encodeBase64url(hmac(key.mac, `link\0${claims.linkScope}\0${url}`).subarray(0, TAG_BYTES))
-      return timingSafeEqual(mac, expected)
+      return timingSafeEqual(mac, linkTag(key.mac, claims.linkScope, url))
     },
   }
 }

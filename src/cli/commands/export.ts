@@ -5,7 +5,7 @@ import type { ConsentEvent } from '../../store/types.js'
 import type { RunContext } from '../context.js'
 import { csvCell } from '../csv.js'
 import { CliError, EXIT } from '../exit-codes.js'
-import { count, describeFsError, parseDateOption } from '../io.js'
+import { counted, describeFsError, parseDateOption } from '../io.js'
 import { progress } from '../progress.js'
 import { openStore } from '../lazy.js'
 import { storeOption } from './store-option.js'
@@ -124,9 +124,9 @@ export function exportCommand(program: Command, ctx: RunContext): void {
         if (file) {
           file.end()
           await once(file, 'finish')
-          io.stderr.write(`exported ${count(n)} event${n === 1 ? '' : 's'} from ${opened.label} to ${options.out}\n`)
+          io.stderr.write(`exported ${counted(n, 'event')} from ${opened.label} to ${options.out}\n`)
         } else if (io.stderr.isTTY) {
-          io.stderr.write(`exported ${count(n)} event${n === 1 ? '' : 's'}\n`)
+          io.stderr.write(`exported ${counted(n, 'event')}\n`)
         }
       } finally {
         file?.destroy()

@@ -3,7 +3,7 @@ import type { ConsentEventInput } from '../../store/types.js'
 import type { RunContext } from '../context.js'
 import { CsvSyntaxError, readCsv } from '../csv.js'
 import { CliError, EXIT } from '../exit-codes.js'
-import { count, describeFsError } from '../io.js'
+import { count, counted, describeFsError } from '../io.js'
 import { readLayout, rowToEvent, type ImportLayout, type RowProblem } from '../import-rows.js'
 import { progress } from '../progress.js'
 import { openStore } from '../lazy.js'
@@ -91,7 +91,7 @@ export function importCommand(program: Command, ctx: RunContext): void {
       for (const p of problems.slice(0, SHOWN_PROBLEMS)) io.stderr.write(`${file}:${p.line}: ${p.message}\n`)
       if (problems.length > SHOWN_PROBLEMS) io.stderr.write(`... and ${count(problems.length - SHOWN_PROBLEMS)} more bad rows\n`)
       if (problems.length && !options.skipInvalid) {
-        throw new CliError(`${count(problems.length)} bad row${problems.length > 1 ? 's' : ''} in ${file}: nothing imported (fix them, or pass --skip-invalid)`, EXIT.invalidInput)
+        throw new CliError(`${counted(problems.length, 'bad row')} in ${file}: nothing imported (fix them, or pass --skip-invalid)`, EXIT.invalidInput)
       }
       if (options.dryRun) {
         io.stdout.write(`dry run: ${count(valid)} valid rows, ${count(problems.length)} bad rows in ${file}; nothing written\n`)
@@ -128,9 +128,9 @@ export function importCommand(program: Command, ctx: RunContext): void {
         await flush()
         bar.done()
         io.stdout.write(
-          `imported ${file} into ${opened.label}: ${count(added)} new event${added === 1 ? '' : 's'}, ` +
+          `imported ${file} into ${opened.label}: ${counted(added, 'new event')}, ` +
             `${count(present)} already present` +
-            (problems.length ? `, ${count(problems.length)} bad row${problems.length > 1 ? 's' : ''} skipped` : '') +
+            (problems.length ? `, ${counted(problems.length, 'bad row')} skipped` : '') +
             '\n',
         )
       } finally {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import type { RunContext } from '../context.js'
 import { EXIT } from '../exit-codes.js'
-import { count, parseDateOption, writeOutput } from '../io.js'
+import { counted, parseDateOption, writeOutput } from '../io.js'
 import { openStore } from '../lazy.js'
 import { storeOption } from './store-option.js'
 
@@ -27,7 +27,7 @@ export function reportCommand(program: Command, ctx: RunContext): void {
         const data = await collectAuditData(opened.store, opened.label, { now })
         await writeOutput(options.out, renderAuditReport(data))
         ctx.io.stdout.write(
-          `wrote ${options.out}: ${count(data.contacts)} contact${data.contacts === 1 ? '' : 's'}, ${count(data.events)} event${data.events === 1 ? '' : 's'}, chain ${data.chain.ok ? 'intact' : `BROKEN at seq ${data.chain.firstBadSeq}`}\n`,
+          `wrote ${options.out}: ${counted(data.contacts, 'contact')}, ${counted(data.events, 'event')}, chain ${data.chain.ok ? 'intact' : `BROKEN at seq ${data.chain.firstBadSeq}`}\n`,
         )
         if (!data.chain.ok) ctx.exitCode = EXIT.checkFailed
       } finally {

@@ -3,7 +3,7 @@ import type { ConsentEvent, VerifyResult } from '../../store/types.js'
 import type { ConsentStore } from '../../store/types.js'
 import type { RunContext } from '../context.js'
 import { EXIT } from '../exit-codes.js'
-import { count } from '../io.js'
+import { counted } from '../io.js'
 import { openStore } from '../lazy.js'
 import { storeOption } from './store-option.js'
 
@@ -38,11 +38,11 @@ const describe = (e: ConsentEvent) =>
 export function verifyLines(result: VerifyResult, label: string, context: { before?: ConsentEvent; at?: ConsentEvent }): string[] {
   if (result.ok) {
     const head = result.head && result.head.seq > 0 ? `; head seq ${result.head.seq}, hash ${result.head.hash}` : ''
-    return [`chain OK: ${count(result.checked)} event${result.checked === 1 ? '' : 's'} verified in ${label}${head}`]
+    return [`chain OK: ${counted(result.checked, 'event')} verified in ${label}${head}`]
   }
   const lines = [
     `chain BROKEN at seq ${result.firstBadSeq}: ${result.reason}, ${BREAK_REASONS[result.reason ?? ''] ?? 'unknown reason'}`,
-    `  ${count(result.checked)} event${result.checked === 1 ? '' : 's'} before it verified in ${label}`,
+    `  ${counted(result.checked, 'event')} before it verified in ${label}`,
   ]
   if (context.before) lines.push(`  last good event  ${describe(context.before)}`)
   if (context.at) lines.push(`  first bad event  ${describe(context.at)}`)

@@ -1,6 +1,7 @@
 import { escapeHtml } from '../../consent-form/escape.js'
 import type { ConsentStatus, Purpose } from '../../policy/types.js'
 import { BREAK_REASONS } from '../commands/verify.js'
+import { counted } from '../io.js'
 import { EVENT_TYPES, type AuditData } from './collect.js'
 import { eventsChart, shareBar, TYPE_COLORS } from './chart.js'
 
@@ -56,8 +57,8 @@ footer{margin-top:40px;color:#475569;font-size:.9rem}
 export function renderAuditReport(data: AuditData): string {
   const chain = data.chain
   const chainText = chain.ok
-    ? `Intact: ${n(chain.checked)} event${chain.checked === 1 ? '' : 's'} verified${chain.head && chain.head.seq > 0 ? `, chain head seq ${chain.head.seq}` : ''}.`
-    : `Broken at seq ${chain.firstBadSeq} (${chain.reason}: ${BREAK_REASONS[chain.reason ?? ''] ?? 'unknown reason'}); ${n(chain.checked)} event${chain.checked === 1 ? '' : 's'} before it verified.`
+    ? `Intact: ${counted(chain.checked, 'event')} verified${chain.head && chain.head.seq > 0 ? `, chain head seq ${chain.head.seq}` : ''}.`
+    : `Broken at seq ${chain.firstBadSeq} (${chain.reason}: ${BREAK_REASONS[chain.reason ?? ''] ?? 'unknown reason'}); ${counted(chain.checked, 'event')} before it verified.`
   const withdrawalsTotal = data.withdrawals.reduce((s, w) => s + w.events, 0)
   const contactsWithState = STATUSES.reduce((s, st) => s + data.states.opens[st], 0)
 
