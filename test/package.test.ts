@@ -110,13 +110,17 @@ describe('runtime-agnostic entries', () => {
 describe('CHANGELOG.md', () => {
   const changelog = readFileSync(new URL('../CHANGELOG.md', import.meta.url), 'utf8')
 
-  test('Keep a Changelog form: an empty Unreleased section, then the released version of package.json', () => {
+  test('Keep a Changelog form: an Unreleased section of typed entries, then the released version of package.json', () => {
     const versions = [...changelog.matchAll(/^## \[([^\]]+)\](?: - (\d{4}-\d{2}-\d{2}))?$/gm)].map((m) => ({ name: m[1], date: m[2] }))
     expect(versions[0]).toEqual({ name: 'Unreleased', date: undefined })
     expect(versions[1]).toMatchObject({ name: pkg.version })
     expect(versions[1]!.date).toMatch(/^\d{4}-\d{2}-\d{2}$/)
-    const unreleased = changelog.slice(changelog.indexOf('## [Unreleased]') + 15, changelog.indexOf(`## [${pkg.version}]`))
-    expect(unreleased.trim(), 'everything so far belongs to the first version').toBe('')
+    const unreleased = changelog.slice(changelog.indexOf('## [Unreleased]') + 15, changelog.indexOf(`## [${pkg.version}]`)).trim()
+    // Changes since the release: each under a section heading, as bullets.
+    if (unreleased !== '') {
+      expect(unreleased).toMatch(/^### /)
+      for (const line of unreleased.split('\n')) expect(line, line).toMatch(/^(### \w+|- .+|  .+|)$/)
+    }
   })
 
   test('only the section types Keep a Changelog defines', () => {
