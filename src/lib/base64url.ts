@@ -1,6 +1,4 @@
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
-const LOOKUP = new Int16Array(128).fill(-1)
-for (let i = 0; i < ALPHABET.length; i++) LOOKUP[ALPHABET.charCodeAt(i)] = i
 
 /** base64url without padding (RFC 4648 §5). */
 export function encodeBase64url(bytes: Uint8Array): string {
@@ -21,17 +19,32 @@ export function encodeBase64url(bytes: Uint8Array): string {
   return out
 }
 
-/** The 6-bit value of the character at `i`, or -1 outside the alphabet (sign-extends through `<<`, so any -1 makes a group negative). */
-function sextet(text: string, i: number): number {
-  const c = text.charCodeAt(i)
-  return c < 128 ? LOOKUP[c]! : -1
+// 256 entries: any byte outside the alphabet (non-ASCII included) reads as -1.
+const SEXTET = new Int16Array(256).fill(-1)
+for (let i = 0; i < ALPHABET.length; i++) SEXTET[ALPHABET.charCodeAt(i)] = i
+
+const encoder = new TextEncoder()
+let ascii = new Uint8Array(512)
+
+/**
+ * The characters of `text` as bytes, in shared scratch space (valid until the
+ * next call), or `undefined` when `text` is not all ASCII, which base64url
+ * never is. The encoder copies in native code: reading a string a character
+ * at a time costs several times more, on the sliced strings a request
+ * parser makes most of all.
+ */
+export function asciiBytes(text: string): Uint8Array | undefined {
+  if (text.length > ascii.length) ascii = new Uint8Array(Math.max(text.length, ascii.length * 2))
+  const { read, written } = encoder.encodeInto(text, ascii)
+  return read === text.length && written === text.length ? ascii : undefined
 }
 
 /** Decodes unpadded base64url; returns `undefined` for any character outside the alphabet or an impossible length. */
 export function decodeBase64url(text: string): Uint8Array | undefined {
-  if (text.length % 4 === 1) return undefined
+  const chars = asciiBytes(text)
+  if (!chars || text.length % 4 === 1) return undefined
   const out = new Uint8Array(Math.floor((text.length * 3) / 4))
-  return decodeInto(text, 0, text.length, out) ? out : undefined
+  return decodeInto(chars, 0, text.length, out) ? out : undefined
 }
 
 let scratch = new Uint8Array(2048)
@@ -44,22 +57,28 @@ let scratch = new Uint8Array(2048)
  * a token's payload.)
  */
 export function decodeBase64urlScratch(text: string, start = 0, end = text.length): Uint8Array | undefined {
-  const chars = end - start
-  if (chars % 4 === 1) return undefined
-  const length = Math.floor((chars * 3) / 4)
-  if (length > scratch.length) scratch = new Uint8Array(Math.max(length, scratch.length * 2))
-  const out = scratch.subarray(0, length)
-  return decodeInto(text, start, end, out) ? out : undefined
+  const chars = asciiBytes(text)
+  return chars && decodeBase64urlBytes(chars, start, end)
 }
 
-/** Decodes `text[start, end)` (its length not 4n+1) into `out`, sized for it; false for a foreign character or non-zero trailing bits. */
-function decodeInto(text: string, start: number, end: number, out: Uint8Array): boolean {
+/** {@link decodeBase64urlScratch} of the ASCII characters `chars[start, end)`, into the same scratch space. */
+export function decodeBase64urlBytes(chars: Uint8Array, start: number, end: number): Uint8Array | undefined {
+  const count = end - start
+  if (count % 4 === 1) return undefined
+  const length = Math.floor((count * 3) / 4)
+  if (length > scratch.length) scratch = new Uint8Array(Math.max(length, scratch.length * 2))
+  const out = scratch.subarray(0, length)
+  return decodeInto(chars, start, end, out) ? out : undefined
+}
+
+/** Decodes `chars[start, end)` (its length not 4n+1) into `out`, sized for it; false for a foreign character or non-zero trailing bits. */
+function decodeInto(chars: Uint8Array, start: number, end: number, out: Uint8Array): boolean {
   const rest = (end - start) % 4
   const full = end - rest
   let o = 0
-  // Four characters make three bytes; a character outside the alphabet makes `n` negative (LOOKUP holds -1).
+  // Four characters make three bytes; a character outside the alphabet makes `n` negative (SEXTET holds -1, which sign-extends).
   for (let i = start; i < full; i += 4) {
-    const n = (sextet(text, i) << 18) | (sextet(text, i + 1) << 12) | (sextet(text, i + 2) << 6) | sextet(text, i + 3)
+    const n = (SEXTET[chars[i]!]! << 18) | (SEXTET[chars[i + 1]!]! << 12) | (SEXTET[chars[i + 2]!]! << 6) | SEXTET[chars[i + 3]!]!
     if (n < 0) return false
     out[o] = n >>> 16
     out[o + 1] = (n >>> 8) & 0xff
@@ -67,9 +86,9 @@ function decodeInto(text: string, start: number, end: number, out: Uint8Array): 
     o += 3
   }
   if (rest === 0) return true
-  const a = sextet(text, full)
-  const b = sextet(text, full + 1)
-  const c = rest === 3 ? sextet(text, full + 2) : 0
+  const a = SEXTET[chars[full]!]!
+  const b = SEXTET[chars[full + 1]!]!
+  const c = rest === 3 ? SEXTET[chars[full + 2]!]! : 0
   if ((a | b | c) < 0) return false
   // Non-canonical trailing bits would let two strings decode to the same bytes.
   if (rest === 2 ? (b & 15) !== 0 : (c & 3) !== 0) return false
@@ -87,7 +106,8 @@ export function isCanonicalBase64url(text: string, start = 0, end = text.length)
   const rest = (end - start) % 4
   if (rest === 1) return false
   if (rest === 0) return true
-  const last = LOOKUP[text.charCodeAt(end - 1)]!
+  const c = text.charCodeAt(end - 1)
+  const last = c < 256 ? SEXTET[c]! : -1
   return (last & (rest === 2 ? 15 : 3)) === 0
 }
 
@@ -99,23 +119,25 @@ const CODES = Uint8Array.from(ALPHABET, (c) => c.charCodeAt(0))
  * string is built: comparing a MAC this way costs less than encoding it.
  */
 export function isBase64urlOf(text: string, start: number, end: number, bytes: Uint8Array, length = bytes.length): boolean {
+  const chars = asciiBytes(text)
+  return chars !== undefined && isBase64urlBytesOf(chars, start, end, bytes, length)
+}
+
+/** {@link isBase64urlOf} for the ASCII characters `chars[start, end)`. */
+export function isBase64urlBytesOf(chars: Uint8Array, start: number, end: number, bytes: Uint8Array, length = bytes.length): boolean {
   if (end - start !== Math.ceil((length * 4) / 3)) return false
   let diff = 0
   let o = start
   let i = 0
   for (; i + 2 < length; i += 3, o += 4) {
     const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!
-    diff |=
-      (text.charCodeAt(o) ^ CODES[n >>> 18]!) |
-      (text.charCodeAt(o + 1) ^ CODES[(n >>> 12) & 63]!) |
-      (text.charCodeAt(o + 2) ^ CODES[(n >>> 6) & 63]!) |
-      (text.charCodeAt(o + 3) ^ CODES[n & 63]!)
+    diff |= (chars[o]! ^ CODES[n >>> 18]!) | (chars[o + 1]! ^ CODES[(n >>> 12) & 63]!) | (chars[o + 2]! ^ CODES[(n >>> 6) & 63]!) | (chars[o + 3]! ^ CODES[n & 63]!)
   }
   const rest = length - i
   if (rest > 0) {
     const n = (bytes[i]! << 16) | (rest === 2 ? bytes[i + 1]! << 8 : 0)
-    diff |= (text.charCodeAt(o) ^ CODES[n >>> 18]!) | (text.charCodeAt(o + 1) ^ CODES[(n >>> 12) & 63]!)
-    if (rest === 2) diff |= text.charCodeAt(o + 2) ^ CODES[(n >>> 6) & 63]!
+    diff |= (chars[o]! ^ CODES[n >>> 18]!) | (chars[o + 1]! ^ CODES[(n >>> 12) & 63]!)
+    if (rest === 2) diff |= chars[o + 2]! ^ CODES[(n >>> 6) & 63]!
   }
   return diff === 0
 }

@@ -1,5 +1,5 @@
 import { CompactSign, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose'
-import { decodeBase64urlScratch, encodeBase64url, isBase64urlOf, isCanonicalBase64url, randomId } from '../lib/base64url.js'
+import { asciiBytes, decodeBase64urlBytes, encodeBase64url, isBase64urlBytesOf, isCanonicalBase64url, randomId } from '../lib/base64url.js'
 import { looksLikeEmail } from '../lib/personal-data.js'
 import { hmac, sha256, timingSafeEqual, type HmacKey } from '../lib/sha256.js'
 import { TokenError } from './errors.js'
@@ -38,8 +38,29 @@ const FORBIDDEN_HEADERS = ['jku', 'jwk', 'x5u', 'x5c', 'x5t', 'x5t#S256', 'crit'
 const CLOCK_SKEW_SECONDS = 300
 const encoder = new TextEncoder()
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
-// Scratch space for the expected purpose tag: verification reads it synchronously.
+// Scratch space for the expected purpose tag and for a token's characters as bytes: verification reads them synchronously.
 const TAG_DIGEST = new Uint8Array(32)
+const TOKEN_CHARS = new Uint8Array(MAX_TOKEN_LENGTH)
+
+const malformed = () => new TokenError('malformed', 'Not a token of this library')
+
+/** Four base64url segments, each the canonical encoding of some bytes. */
+function isWellFormed(token: string): boolean {
+  if (!TOKEN_SHAPE.test(token)) return false
+  const d1 = token.indexOf('.')
+  const d2 = token.indexOf('.', d1 + 1)
+  const d3 = token.indexOf('.', d2 + 1)
+  return isCanonicalBase64url(token, 0, d1) && isCanonicalBase64url(token, d1 + 1, d2) && isCanonicalBase64url(token, d2 + 1, d3) && isCanonicalBase64url(token, d3 + 1)
+}
+
+/** `options.now`, or the current time. */
+function checkedNow(options: VerifyOptions): Date {
+  const now = options.now ?? new Date()
+  if (!(now instanceof Date) || Number.isNaN(now.getTime())) throw new TokenError('invalid-input', 'now must be a valid Date')
+  return now
+}
+
+const optionalString = (v: unknown) => v === undefined || typeof v === 'string'
 
 /** The MAC binding a token id to one purpose (its first TAG_BYTES bytes are the tag), into `out` when given. */
 function purposeMac(mac: HmacKey, purpose: TokenPurpose, tokenId: string, out?: Uint8Array): Uint8Array {
@@ -157,20 +178,25 @@ export function createTokens(options: TokensOptions): Tokens {
   async function verify(token: string, options: VerifyOptions): Promise<TokenClaims> {
     const purpose = options?.purpose
     checkPurpose(purpose)
-    if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH)
-      throw new TokenError('malformed', 'Not a token of this library')
-    // Four base64url segments; their bounds are found without splitting the token into new strings.
-    if (!TOKEN_SHAPE.test(token)) throw new TokenError('malformed', 'Not a token of this library')
+    if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw malformed()
+    try {
+      return verifyOwn(token, purpose, options) ?? (await verifyForeign(token, purpose, options))
+    } catch (err) {
+      // Whatever check failed first, a token that is not four canonical base64url segments is malformed.
+      if (err instanceof TokenError && !isWellFormed(token)) throw malformed()
+      throw err
+    }
+  }
+
+  /**
+   * A token carrying the exact header this library writes for one of its
+   * HS256 keys, checked synchronously over a byte copy of the token (no
+   * string is split, decoded or built from it); `undefined` for any other
+   * header. Its errors may come before the shape is checked: `verify()`
+   * reports a token of the wrong shape as malformed.
+   */
+  function verifyOwn(token: string, purpose: TokenPurpose, options: VerifyOptions): TokenClaims | undefined {
     const d1 = token.indexOf('.')
-    const d2 = token.indexOf('.', d1 + 1)
-    const d3 = token.indexOf('.', d2 + 1)
-    // Strict decoding refuses non-canonical trailing bits, so no two strings carry the same token.
-    // The bytes live in scratch space until the next decode: only the synchronous path below reads them.
-    const payloadBytes = decodeBase64urlScratch(token, d1 + 1, d2)
-    if (!payloadBytes || !isCanonicalBase64url(token, 0, d1) || !isCanonicalBase64url(token, d2 + 1, d3) || !isCanonicalBase64url(token, d3 + 1))
-      throw new TokenError('malformed', 'Not a token of this library')
-    const now = options.now ?? new Date()
-    if (!(now instanceof Date) || Number.isNaN(now.getTime())) throw new TokenError('invalid-input', 'now must be a valid Date')
     let key: PreparedKey | undefined
     for (const [header, own] of ownHeaders) {
       if (d1 === header.length && token.startsWith(header)) {
@@ -178,44 +204,65 @@ export function createTokens(options: TokensOptions): Tokens {
         break
       }
     }
-    let payload: Record<string, unknown>
-    if (key?.jws) {
-      // Slices of the token, not concatenations: no new string to flatten before hashing.
-      payload = verifyHs256(key.jws, token.slice(0, d2), payloadBytes, token.slice(d2 + 1, d3), { issuer, audience: AUDIENCE[purpose], now: Math.floor(now.getTime() / 1000) }, purpose)
-    } else {
-      const h = token.slice(0, d1)
-      const p = token.slice(d1 + 1, d2)
-      const s = token.slice(d2 + 1, d3)
-      let header: ReturnType<typeof decodeProtectedHeader>
-      try {
-        header = decodeProtectedHeader(`${h}.${p}.${s}`)
-      } catch (cause) {
-        throw new TokenError('malformed', 'The token header is not valid JSON', { cause })
-      }
-      // Keys come from our ring only; a header that points elsewhere is an attack.
-      for (const name of FORBIDDEN_HEADERS)
-        if (name in header) throw new TokenError('forbidden-header', `Header "${name}" is not accepted`)
-      if (header.typ !== TOKEN_TYPE) throw new TokenError('malformed', 'Not a token of this library (typ)')
-      if (typeof header.kid !== 'string') throw new TokenError('malformed', 'The token names no key')
-      key = byKid.get(header.kid)
-      if (!key) throw new TokenError('unknown-key', 'The token was signed with a key that is not in the ring')
-      if (header.alg !== key.alg) throw new TokenError('bad-algorithm', `Algorithm ${String(header.alg)} is not the key's ${key.alg}`)
-      try {
-        const result = await jwtVerify(`${h}.${p}.${s}`, await key.verifyKey, {
-          algorithms: [key.alg],
-          typ: TOKEN_TYPE,
-          issuer,
-          audience: AUDIENCE[purpose],
-          requiredClaims: ['sub', 'jti', 'iat', 'aud'],
-          currentDate: now,
-        })
-        payload = result.payload as Record<string, unknown>
-      } catch (err) {
-        throw mapJoseError(err, purpose)
-      }
+    if (!key?.jws) return undefined
+    const d2 = token.indexOf('.', d1 + 1)
+    const d3 = d2 < 0 ? -1 : token.indexOf('.', d2 + 1)
+    if (d3 < 0 || token.includes('.', d3 + 1)) throw malformed()
+    const { read, written } = encoder.encodeInto(token, TOKEN_CHARS)
+    if (read !== token.length || written !== token.length) throw malformed()
+    // Strict decoding refuses non-canonical trailing bits, so no two strings carry the same token.
+    // The bytes live in scratch space until the next decode: only the synchronous code below reads them.
+    const payloadBytes = decodeBase64urlBytes(TOKEN_CHARS, d1 + 1, d2)
+    if (!payloadBytes) throw malformed()
+    const now = checkedNow(options)
+    const checks = { issuer, audience: AUDIENCE[purpose], now: Math.floor(now.getTime() / 1000) }
+    const payload = verifyHs256(key.jws, TOKEN_CHARS, d2, d3, payloadBytes, checks, purpose)
+    return claimsOf(payload, purpose, key, now, TOKEN_CHARS, d3 + 1, token.length)
+  }
+
+  /** Any other token of the ring's keys, through jose. */
+  async function verifyForeign(token: string, purpose: TokenPurpose, options: VerifyOptions): Promise<TokenClaims> {
+    if (!isWellFormed(token)) throw malformed()
+    const d1 = token.indexOf('.')
+    const d2 = token.indexOf('.', d1 + 1)
+    const d3 = token.indexOf('.', d2 + 1)
+    const now = checkedNow(options)
+    const compact = token.slice(0, d3)
+    let header: ReturnType<typeof decodeProtectedHeader>
+    try {
+      header = decodeProtectedHeader(compact)
+    } catch (cause) {
+      throw new TokenError('malformed', 'The token header is not valid JSON', { cause })
     }
+    // Keys come from our ring only; a header that points elsewhere is an attack.
+    for (const name of FORBIDDEN_HEADERS)
+      if (name in header) throw new TokenError('forbidden-header', `Header "${name}" is not accepted`)
+    if (header.typ !== TOKEN_TYPE) throw new TokenError('malformed', 'Not a token of this library (typ)')
+    if (typeof header.kid !== 'string') throw new TokenError('malformed', 'The token names no key')
+    const key = byKid.get(header.kid)
+    if (!key) throw new TokenError('unknown-key', 'The token was signed with a key that is not in the ring')
+    if (header.alg !== key.alg) throw new TokenError('bad-algorithm', `Algorithm ${String(header.alg)} is not the key's ${key.alg}`)
+    let payload: Record<string, unknown>
+    try {
+      const result = await jwtVerify(compact, await key.verifyKey, {
+        algorithms: [key.alg],
+        typ: TOKEN_TYPE,
+        issuer,
+        audience: AUDIENCE[purpose],
+        requiredClaims: ['sub', 'jti', 'iat', 'aud'],
+        currentDate: now,
+      })
+      payload = result.payload as Record<string, unknown>
+    } catch (err) {
+      throw mapJoseError(err, purpose)
+    }
+    // Copied after the await: the shared byte scratch may have served another call meanwhile.
+    return claimsOf(payload, purpose, key, now, asciiBytes(token)!, d3 + 1, token.length)
+  }
+
+  /** The claims of a signature-checked payload, once they and the purpose tag in `chars[tagStart, tagEnd)` check out. */
+  function claimsOf(payload: Record<string, unknown>, purpose: TokenPurpose, key: PreparedKey, now: Date, chars: Uint8Array, tagStart: number, tagEnd: number): TokenClaims {
     const { sub, jti, iat, exp, mid, lks, nv, uh } = payload
-    const optionalString = (v: unknown) => v === undefined || typeof v === 'string'
     if (
       typeof sub !== 'string' || sub === '' || looksLikeEmail(sub) ||
       typeof jti !== 'string' || jti === '' ||
@@ -223,7 +270,7 @@ export function createTokens(options: TokensOptions): Tokens {
       !optionalString(mid) || !optionalString(lks) || !optionalString(nv) || !optionalString(uh)
     )
       throw new TokenError('invalid-claims', 'The token claims are invalid')
-    if (!isBase64urlOf(token, d3 + 1, token.length, purposeMac(key.mac, purpose, jti, TAG_DIGEST), TAG_BYTES))
+    if (!isBase64urlBytesOf(chars, tagStart, tagEnd, purposeMac(key.mac, purpose, jti, TAG_DIGEST), TAG_BYTES))
       throw new TokenError('bad-signature', 'The purpose tag does not verify')
     const claims: TokenClaims = { purpose, contactId: sub, tokenId: jti, issuedAt: iat, kid: key.kid }
     if (typeof exp === 'number') claims.expiresAt = exp

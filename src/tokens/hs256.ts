@@ -9,7 +9,7 @@
 // `jku`, `crit`, `b64`…). Any other token goes through jose. The claims checks
 // are jose's `jwtVerify` checks for the options `verify()` passes it; a
 // property test holds the two paths to the same answers.
-import { encodeBase64url, isBase64urlOf } from '../lib/base64url.js'
+import { encodeBase64url, isBase64urlBytesOf } from '../lib/base64url.js'
 import { hmac, type HmacKey } from '../lib/sha256.js'
 import { TokenError } from './errors.js'
 
@@ -45,21 +45,23 @@ function numericDate(claims: Record<string, unknown>, claim: string, purpose: st
 }
 
 /**
- * Verifies the signature of `signingInput` (`header.payload`, as it stands in
- * the token) against `signature` with `key` and returns the checked claims
- * set. `payload` is the decoded payload segment.
+ * Verifies the signature of a compact JWS held as ASCII bytes in `chars`:
+ * the signing input (`header.payload`) is `chars[0, signedEnd)` and the
+ * signature `chars[signedEnd + 1, end)`. Returns the checked claims set;
+ * `payload` is the decoded payload segment.
  *
  * @throws {TokenError} `bad-signature`, `malformed`, `wrong-purpose`, `invalid-claims` or `expired`, as the jose path would.
  */
 export function verifyHs256(
   key: HmacKey,
-  signingInput: string,
+  chars: Uint8Array,
+  signedEnd: number,
+  end: number,
   payload: Uint8Array,
-  signature: string,
   checks: ClaimChecks,
   purpose: string,
 ): Record<string, unknown> {
-  if (!isBase64urlOf(signature, 0, signature.length, hmac(key, signingInput, DIGEST)))
+  if (!isBase64urlBytesOf(chars, signedEnd + 1, end, hmac(key, chars, DIGEST, signedEnd)))
     throw new TokenError('bad-signature', 'The token signature does not verify')
   let claims: unknown
   try {

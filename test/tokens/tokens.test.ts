@@ -133,6 +133,35 @@ describe('attacks are rejected', () => {
     }
   })
 
+  test('any edit that leaves a token outside four canonical base64url segments is malformed, whatever else is wrong', async () => {
+    const wellFormed = (t: string) =>
+      /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(t) && t.split('.').every((seg) => Buffer.from(seg, 'base64url').toString('base64url') === seg)
+    const base = await tokens.sign({ purpose: 'open', contactId: 'c_1', messageId: 'm_1', expiresIn: 60 })
+    const edit = fc.record({
+      at: fc.nat({ max: base.length }),
+      cut: fc.nat({ max: 3 }),
+      insert: fc.string({ unit: fc.constantFrom('.', '=', '+', '/', ' ', '%', 'é', '\uD800', 'A', 'g', '-', '_'), maxLength: 3 }),
+    })
+    let malformedSeen = 0
+    await fc.assert(
+      fc.asyncProperty(edit, fc.boolean(), fc.constantFrom<TokenPurpose>('open', 'click'), async ({ at, cut, insert }, late, purpose) => {
+        const token = base.slice(0, at) + insert + base.slice(at + cut)
+        // `late`: the token has also expired; `click`: it was also issued for another purpose.
+        const now = new Date(Date.now() + (late ? 3_600_000 : 0))
+        const outcome = await tokens.verify(token, { purpose, now }).then(
+          () => 'ok',
+          (e: unknown) => (e instanceof TokenError ? e.code : 'thrown'),
+        )
+        if (!wellFormed(token)) {
+          malformedSeen++
+          expect(outcome).toBe('malformed')
+        } else if (token !== base) expect(outcome).not.toBe('ok')
+      }),
+      { numRuns: 2000 },
+    )
+    expect(malformedSeen).toBeGreaterThan(500)
+  })
+
   test('unknown kid, jku/jwk/x5u injection, wrong typ, wrong issuer', async () => {
     const t = await tokens.sign({ purpose: 'open', contactId: 'c' })
     const [, p, , tag] = t.split('.')
