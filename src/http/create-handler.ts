@@ -17,7 +17,8 @@ import { unsubscribeRoute } from './routes/unsubscribe.js'
 import { withdrawRoute } from './routes/withdraw.js'
 import type { Handler, HandlerOptions, Logger, RequestContext } from './types.js'
 
-const ROUTES: Record<string, Route> = Object.fromEntries(
+// A Map, not an object: a path segment such as `constructor` must not find a route on a prototype.
+const ROUTES = new Map<string, Route>(
   [openRoute, clickRoute, withdrawRoute, preferencesRoute, consentRoute, unsubscribeRoute].map((r) => [ROUTE_SEGMENT[r.purpose], r]),
 )
 const DEFAULT_MAX_BODY_BYTES = 16_384
@@ -98,7 +99,8 @@ export function createHandler(options: HandlerOptions): Handler {
   const now = options.now ?? (() => new Date())
   const clientIp = options.clientIp ?? ((_request: Request, context: RequestContext) => context.remoteAddress)
 
-  const handles = (pathname: string) => basePath === '' || pathname === basePath || pathname.startsWith(`${basePath}/`)
+  const routesStart = basePath.length + 1
+  const handles = (pathname: string) => basePath === '' || pathname === basePath || (pathname.startsWith(basePath) && pathname.charCodeAt(basePath.length) === 47)
 
   async function respond(request: Request, context: RequestContext = {}): Promise<PlainResponse> {
     const fixed = options.locale
@@ -137,9 +139,12 @@ export function createHandler(options: HandlerOptions): Handler {
 
   function matchRoute(pathname: string): { route: Route; token: string } | undefined {
     if (!handles(pathname)) return undefined
-    const [segment, token, ...rest] = pathname.slice(basePath.length + 1).split('/')
-    const route = segment === undefined ? undefined : ROUTES[segment]
-    if (!route || !token || rest.length > 0) return undefined
+    // `/segment/token` after the base path, and nothing more.
+    const slash = pathname.indexOf('/', routesStart)
+    if (slash < 0 || slash === pathname.length - 1 || pathname.includes('/', slash + 1)) return undefined
+    const route = ROUTES.get(pathname.slice(routesStart, slash))
+    if (!route) return undefined
+    const token = pathname.slice(slash + 1)
     let decoded = token
     if (token.includes('%')) {
       try {

@@ -8,7 +8,9 @@ describe('bad input never gets a 500', () => {
   test('unknown routes are 404 pages; paths outside the base path too', async () => {
     const f = makeFixture()
     const token = await f.sign('withdraw')
-    for (const path of ['/x/abc', `/w/`, `/w/${token}/extra`, '/', '', '/w', `/W/${token}`]) {
+    // Names an object has from its prototype are no routes either.
+    const inherited = ['constructor', '__proto__', 'toString', 'hasOwnProperty'].map((name) => `/${name}/${token}`)
+    for (const path of ['/x/abc', `/w/`, `/w/${token}/extra`, '/', '', '/w', `/W/${token}`, ...inherited]) {
       const res = await f.fetch(path)
       expect(res.status, path).toBe(404)
       expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8')

@@ -56,4 +56,22 @@ describe('fetch classification', () => {
     expect(classify('Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)', undefined).machineKind).toBe('scanner')
     expect(classify(BROWSER, undefined)).toEqual({ device: 'webmail', machine: false })
   })
+  test('property: the kept answers are the answers, across the cache filling up and emptying', () => {
+    const signatures = [{ kind: 'scanner' as const, ipRanges: ['192.0.2.0/24'] }]
+    const cached = createClassifier(signatures)
+    const agent = fc.constantFrom(BROWSER, 'Mozilla/5.0', '', 'Outlook-iOS/723.4027091.prod.iphone (4.2402.0)', 'Slackbot-LinkExpanding 1.0')
+    const ip = fc.option(fc.oneof(fc.ipV4(), fc.constantFrom('192.0.2.7', '::1')), { nil: undefined })
+    // Far more distinct pairs than the cache keeps (1,024), each asked twice.
+    fc.assert(
+      fc.property(fc.array(fc.tuple(agent, fc.integer({ min: 0, max: 9999 }), ip), { minLength: 1, maxLength: 400 }), (pairs) => {
+        for (const [a, n, address] of pairs) {
+          const ua = `${a} ${n}`
+          const fresh = createClassifier(signatures)(ua, address)
+          expect(cached(ua, address)).toEqual(fresh)
+          expect(cached(ua, address)).toEqual(fresh)
+        }
+      }),
+      { numRuns: 40 },
+    )
+  })
 })

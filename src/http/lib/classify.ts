@@ -25,16 +25,24 @@ export function createClassifier(extra: readonly MachineSignature[] = []): (user
   })
 
   // Pixel and click hits repeat the same few agents and proxy addresses; the answer is a pure
-  // function of the two, so recent ones are kept (bounded: cleared when full).
-  const recent = new Map<string, Classified>()
+  // function of the two, so recent ones are kept, by address then agent (no key string is built
+  // per hit), at most RECENT_MAX in all: everything is dropped when full.
+  const recent = new Map<string | undefined, Map<string, Classified>>()
   const RECENT_MAX = 1024
+  let size = 0
   const classify = (userAgent: string, ip: string | undefined): Classified => {
-    const key = ip === undefined ? `-${userAgent}` : `${ip.length}:${ip}${userAgent}`
-    let seen = recent.get(key)
+    let byAgent = recent.get(ip)
+    let seen = byAgent?.get(userAgent)
     if (seen === undefined) {
       seen = Object.freeze(classifyNow(userAgent, ip))
-      if (recent.size >= RECENT_MAX) recent.clear()
-      recent.set(key, seen)
+      if (size >= RECENT_MAX) {
+        recent.clear()
+        size = 0
+        byAgent = undefined
+      }
+      if (!byAgent) recent.set(ip, (byAgent = new Map()))
+      byAgent.set(userAgent, seen)
+      size++
     }
     return seen
   }
