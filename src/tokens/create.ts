@@ -44,6 +44,26 @@ const TOKEN_CHARS = new Uint8Array(MAX_TOKEN_LENGTH)
 
 const malformed = () => new TokenError('malformed', 'Not a token of this library')
 
+/** Whatever check failed first, a token that is not four canonical base64url segments is malformed. */
+function explained(err: unknown, token: string): unknown {
+  return err instanceof TokenError && !isWellFormed(token) ? malformed() : err
+}
+
+/**
+ * The key under which tokens made by `createTokens()` offer `verify()`
+ * without a promise to this package's HTTP handler. A registry symbol, so it
+ * holds across the ESM and CJS builds.
+ */
+export const VERIFY_NOW: unique symbol = Symbol.for('email-tracking-consent.verify-now') as never
+
+/** What tokens hold under {@link VERIFY_NOW}. */
+export interface VerifyNow {
+  /** The `verify` it stands for: a caller uses `now` only while `tokens.verify` is still this one (not replaced or spied on). */
+  verify: Tokens['verify']
+  /** `verify()`'s claims or thrown error, or `undefined` when only `verify()` can check the token. */
+  now: (token: string, options: VerifyOptions) => TokenClaims | undefined
+}
+
 /** Four base64url segments, each the canonical encoding of some bytes. */
 function isWellFormed(token: string): boolean {
   if (!TOKEN_SHAPE.test(token)) return false
@@ -176,15 +196,28 @@ export function createTokens(options: TokensOptions): Tokens {
   }
 
   async function verify(token: string, options: VerifyOptions): Promise<TokenClaims> {
+    const claims = verifyNow(token, options)
+    if (claims) return claims
+    try {
+      return await verifyForeign(token, options.purpose, options)
+    } catch (err) {
+      throw explained(err, token)
+    }
+  }
+
+  /**
+   * `verify()` without a promise for a token of this library's own HS256
+   * header: its claims, or a thrown {@link TokenError}. `undefined` for any
+   * other token, which only `verify()` can check.
+   */
+  function verifyNow(token: string, options: VerifyOptions): TokenClaims | undefined {
     const purpose = options?.purpose
     checkPurpose(purpose)
     if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw malformed()
     try {
-      return verifyOwn(token, purpose, options) ?? (await verifyForeign(token, purpose, options))
+      return verifyOwn(token, purpose, options)
     } catch (err) {
-      // Whatever check failed first, a token that is not four canonical base64url segments is malformed.
-      if (err instanceof TokenError && !isWellFormed(token)) throw malformed()
-      throw err
+      throw explained(err, token)
     }
   }
 
@@ -281,7 +314,7 @@ export function createTokens(options: TokensOptions): Tokens {
     return claims
   }
 
-  return {
+  const tokens: Tokens = {
     signingKid: signer.kid,
 
     async sign(input) {
@@ -345,4 +378,8 @@ export function createTokens(options: TokensOptions): Tokens {
       return timingSafeEqual(mac, linkTag(key.mac, claims.linkScope, url))
     },
   }
+  // Not enumerable: spreading or logging the tokens object shows only the documented members.
+  const fast: VerifyNow = { verify: tokens.verify, now: verifyNow }
+  Object.defineProperty(tokens, VERIFY_NOW, { value: fast })
+  return tokens
 }

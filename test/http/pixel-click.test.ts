@@ -133,6 +133,41 @@ describe('GET /o/:token (pixel)', () => {
     expect(f.logs).toHaveLength(1)
     expect(f.logs[0]!.message).toMatch(/hook onOpen failed/)
   })
+
+  test('a hook that throws synchronously is contained too, and an async hook is awaited before the answer', async () => {
+    const thrower = makeFixture({
+      hooks: {
+        onOpen: () => {
+          throw new Error('analytics down')
+        },
+      },
+    })
+    await thrower.grant('c_1')
+    await expectGif(await thrower.fetch(`/o/${await thrower.sign('open')}`))
+    expect(thrower.logs.map((l) => l.message)).toEqual([expect.stringMatching(/hook onOpen failed/)])
+    let done = false
+    const slow = makeFixture({ hooks: { onOpen: () => new Promise<void>((resolve) => setTimeout(() => resolve(void (done = true)), 20)) } })
+    await slow.grant('c_1')
+    await expectGif(await slow.fetch(`/o/${await slow.sign('open')}`))
+    expect(done).toBe(true)
+  })
+
+  test('a replaced tokens.verify is the one the routes call', async () => {
+    const f = makeFixture()
+    await f.grant('c_1')
+    const original = f.tokens.verify
+    const seen: string[] = []
+    f.tokens.verify = (token, options) => {
+      seen.push(options.purpose)
+      return original(token, options)
+    }
+    await expectGif(await f.fetch(`/o/${await f.sign('open')}`))
+    const mt = await f.tokens.signMessage({ contactId: 'c_1', messageId: 'm_1', purposes: ['click'] })
+    const url = 'https://shop.example.com/'
+    expect((await f.fetch(`/c/${mt.token('click')}${clickQuery(url, f.tokens.linkMac(mt.linkScope, url))}`)).status).toBe(302)
+    expect(seen).toEqual(['open', 'click'])
+    expect(f.calls.onOpen).toHaveLength(1)
+  })
 })
 
 const HUMAN = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36'

@@ -5,6 +5,7 @@ import { validateRecord } from '../../policy/validate.js'
 import type { ConsentRecord, Decision, Policy } from '../../policy/types.js'
 import type { ConsentEvent, ConsentEventInput, ConsentStore, Evidence } from '../../store/types.js'
 import { TokenError } from '../../tokens/errors.js'
+import { VERIFY_NOW, type VerifyNow } from '../../tokens/create.js'
 import type { TokenClaims, TokenPurpose, Tokens } from '../../tokens/types.js'
 import { HttpError } from '../errors.js'
 import type { PageRenderer } from '../pages/render.js'
@@ -61,12 +62,31 @@ export async function verifyToken(env: HandlerEnv, visit: Visit, purpose: TokenP
     visit.claims = await env.tokens.verify(visit.token, { purpose, now: visit.at })
     return visit.claims
   } catch (err) {
-    if (err instanceof TokenError) {
-      if (err.code === 'expired') throw new HttpError('expired-token', 'The link has expired', { cause: err })
-      throw new HttpError('invalid-token', `The link's token does not verify (${err.code})`, { cause: err })
-    }
-    throw err
+    throw tokenFailure(err)
   }
+}
+
+/**
+ * {@link verifyToken} without a promise when the tokens come from
+ * `createTokens()` and the token carries its own header (the pixel and click
+ * routes take this path); `undefined` when only `verifyToken()` can tell.
+ */
+export function verifyTokenNow(env: HandlerEnv, visit: Visit, purpose: TokenPurpose): TokenClaims | undefined {
+  const fast = (env.tokens as { [VERIFY_NOW]?: VerifyNow })[VERIFY_NOW]
+  if (fast?.verify !== env.tokens.verify) return undefined
+  try {
+    const claims = fast.now(visit.token, { purpose, now: visit.at })
+    if (claims) visit.claims = claims
+    return claims
+  } catch (err) {
+    throw tokenFailure(err)
+  }
+}
+
+function tokenFailure(err: unknown): unknown {
+  if (!(err instanceof TokenError)) return err
+  if (err.code === 'expired') return new HttpError('expired-token', 'The link has expired', { cause: err })
+  return new HttpError('invalid-token', `The link's token does not verify (${err.code})`, { cause: err })
 }
 
 /** Runs one store call, rejecting when it takes longer than `storeTimeoutMs` (the call itself may still finish later). */
@@ -131,20 +151,30 @@ export function evidenceOf(visit: Visit, claims: TokenClaims, extra: Record<stri
   return { ...evidence, ...extra }
 }
 
-/** Runs a hook; a hook that throws is logged and contained. */
-export async function runHook<K extends keyof HandlerHooks>(
+/**
+ * Runs a hook; a hook that throws or rejects is logged and contained. A
+ * promise only when the hook returned one (await it to wait for the hook).
+ */
+export function runHook<K extends keyof HandlerHooks>(
   env: HandlerEnv,
   name: K,
   report: Parameters<NonNullable<HandlerHooks[K]>>[0],
   request: Request,
-): Promise<void> {
-  const hook = env.hooks[name] as ((report: unknown, request: Request) => void | Promise<void>) | undefined
-  if (!hook) return
-  try {
-    await hook.call(env.hooks, report, request)
-  } catch (error) {
+): Promise<void> | undefined {
+  const hook = env.hooks[name] as ((report: unknown, request: Request) => unknown) | undefined
+  if (!hook) return undefined
+  const failed = (error: unknown) => {
     env.logger.error(`email-tracking-consent: hook ${name} failed; the response and any recorded event stand`, { error })
   }
+  let result: unknown
+  try {
+    result = hook.call(env.hooks, report, request)
+  } catch (error) {
+    failed(error)
+    return undefined
+  }
+  if (typeof (result as PromiseLike<unknown> | undefined)?.then !== 'function') return undefined
+  return Promise.resolve(result).then(() => undefined, failed)
 }
 
 /** Signs a preference-center link for a done page; omitted when this instance cannot sign. */

@@ -1,5 +1,5 @@
 import { dayOf } from '../../policy/calendar.js'
-import { decideNow, readRecord, runHook, verifyToken } from '../lib/env.js'
+import { decideNow, readRecord, runHook, verifyToken, verifyTokenNow } from '../lib/env.js'
 import { pixelResponse } from '../lib/responses.js'
 import type { OpenReport } from '../types.js'
 import type { Route } from './route.js'
@@ -15,7 +15,7 @@ export const openRoute: Route = {
   async handle(env, visit) {
     // HEAD is a prefetcher's or scanner's probe, never an open.
     if (visit.head) return pixelResponse(true)
-    const claims = await verifyToken(env, visit, 'open')
+    const claims = verifyTokenNow(env, visit, 'open') ?? (await verifyToken(env, visit, 'open'))
     const record = await readRecord(env, claims.contactId)
     const decision = decideNow(env, record, visit.at)
     if (decision.opens) {
@@ -35,7 +35,8 @@ export const openRoute: Route = {
         if (claims.messageId !== undefined) report.messageId = claims.messageId
         if (seen.machineKind) report.machineKind = seen.machineKind
       }
-      await runHook(env, 'onOpen', report, visit.request)
+      const pending = runHook(env, 'onOpen', report, visit.request)
+      if (pending) await pending
     }
     return pixelResponse(false)
   },
