@@ -85,14 +85,14 @@ function utf8(data: string): number {
 }
 
 /**
- * Hashes the first `length` bytes of `data` starting from `state`, which
- * already absorbed `prefixBytes` bytes (a multiple of 64), and writes the
- * digest into `out`.
+ * Hashes the `length` bytes of `data` from `start` on, starting from `state`,
+ * which already absorbed `prefixBytes` bytes (a multiple of 64), and writes
+ * the digest into `out`.
  */
-function finish(state: Int32Array, data: Uint8Array, length: number, prefixBytes: number, out: Uint8Array): Uint8Array {
-  const full = length - (length % 64)
-  for (let off = 0; off < full; off += 64) compress(state, data, off)
-  const rest = length - full
+function finish(state: Int32Array, data: Uint8Array, length: number, prefixBytes: number, out: Uint8Array, start = 0): Uint8Array {
+  const full = start + length - (length % 64)
+  for (let off = start; off < full; off += 64) compress(state, data, off)
+  const rest = length % 64
   const end = rest < 56 ? 64 : 128
   // The last block(s): the rest of the data, 0x80, zeros, the length in bits.
   for (let i = 0; i < rest; i++) TAIL[i] = data[full + i]!
@@ -113,9 +113,9 @@ function finish(state: Int32Array, data: Uint8Array, length: number, prefixBytes
   return out
 }
 
-/** {@link finish} for the first `length` bytes of `message`, or for a string's UTF-8 encoding. */
-function finishMessage(state: Int32Array, message: Uint8Array | string, prefixBytes: number, out: Uint8Array, length?: number): Uint8Array {
-  if (typeof message !== 'string') return finish(state, message, length ?? message.length, prefixBytes, out)
+/** {@link finish} for the bytes `message[start, end)`, or for a string's UTF-8 encoding. */
+function finishMessage(state: Int32Array, message: Uint8Array | string, prefixBytes: number, out: Uint8Array, start = 0, end?: number): Uint8Array {
+  if (typeof message !== 'string') return finish(state, message, (end ?? message.length) - start, prefixBytes, out, start)
   const bytes = utf8(message) // before reading `text`, which it may replace
   return finish(state, text, bytes, prefixBytes, out)
 }
@@ -142,6 +142,8 @@ export function toHex(bytes: Uint8Array): string {
 export interface HmacKey {
   readonly inner: Int32Array
   readonly outer: Int32Array
+  /** The bytes the inner state has absorbed: the 64 of the pad, and any prefix of {@link hmacKeyAfter}. */
+  readonly absorbed: number
 }
 
 /** Prepares an HMAC-SHA256 key. */
@@ -160,18 +162,30 @@ export function hmacKey(secret: Uint8Array): HmacKey {
   const outer = new Int32Array(IV)
   compress(outer, opad, 0)
   key = new Uint8Array(0)
-  return { inner, outer }
+  return { inner, outer, absorbed: 64 }
 }
 
 /**
- * HMAC-SHA256 of `message` (bytes, their first `length` only when given, or a
+ * `key` with `prefix` (whole 64-byte blocks) already absorbed: `hmac(after,
+ * rest)` is `hmac(key, prefix ‖ rest)`, one compression less per block of
+ * prefix. For messages that all start the same way (a JWS header).
+ */
+export function hmacKeyAfter(key: HmacKey, prefix: Uint8Array): HmacKey {
+  if (prefix.length % 64 !== 0) throw new RangeError('hmacKeyAfter: the prefix must be whole 64-byte blocks')
+  const inner = new Int32Array(key.inner)
+  for (let off = 0; off < prefix.length; off += 64) compress(inner, prefix, off)
+  return { inner, outer: key.outer, absorbed: key.absorbed + prefix.length }
+}
+
+/**
+ * HMAC-SHA256 of `message` (the bytes `message[start, end)` when given, or a
  * UTF-8 string), written into `out` (32 bytes; a new array by default).
  */
-export function hmac(key: HmacKey, message: Uint8Array | string, out: Uint8Array = new Uint8Array(32), length?: number): Uint8Array {
-  if (length !== undefined && (typeof message === 'string' || !(length >= 0 && length <= message.length)))
-    throw new RangeError('hmac: length must be within the message bytes')
+export function hmac(key: HmacKey, message: Uint8Array | string, out: Uint8Array = new Uint8Array(32), start?: number, end?: number): Uint8Array {
+  if ((start !== undefined || end !== undefined) && (typeof message === 'string' || !(0 <= (start ?? 0) && (start ?? 0) <= (end ?? message.length) && (end ?? message.length) <= message.length)))
+    throw new RangeError('hmac: start and end must lie within the message bytes')
   STATE.set(key.inner)
-  finishMessage(STATE, message, 64, INNER, length)
+  finishMessage(STATE, message, key.absorbed, INNER, start, end)
   STATE.set(key.outer)
   return finish(STATE, INNER, 32, 64, out)
 }

@@ -3,7 +3,7 @@ import { asciiBytes, decodeBase64urlBytes, encodeBase64url, isBase64urlBytesOf, 
 import { looksLikeEmail } from '../lib/personal-data.js'
 import { hmac, sha256, timingSafeEqual, type HmacKey } from '../lib/sha256.js'
 import { TokenError } from './errors.js'
-import { canonicalHeader, verifyHs256 } from './hs256.js'
+import { canonicalHeader, jwsKey, jwsMac, verifyHs256, type JwsKey } from './hs256.js'
 import { prepareKeys, type PreparedKey } from './keys.js'
 import type { MessageTokens, SignInput, TokenClaims, TokenPurpose, Tokens, TokensOptions, VerifyOptions } from './types.js'
 
@@ -40,6 +40,7 @@ const encoder = new TextEncoder()
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
 // Scratch space for the expected purpose tag and for a token's characters as bytes: verification reads them synchronously.
 const TAG_DIGEST = new Uint8Array(32)
+const SIGN_DIGEST = new Uint8Array(32)
 const TOKEN_CHARS = new Uint8Array(MAX_TOKEN_LENGTH)
 
 const malformed = () => new TokenError('malformed', 'Not a token of this library')
@@ -156,8 +157,13 @@ export function createTokens(options: TokensOptions): Tokens {
   const issuer = options.issuer ?? DEFAULT_ISSUER
   const defaultExpiresIn = options.expiresIn
   // The exact header segment this library writes for each HS256 key: a token carrying one is checked synchronously.
-  const ownHeaders = ring.filter((k) => k.jws).map((k) => [canonicalHeader(k.kid, TOKEN_TYPE), k] as const)
+  const ownHeaders = ring.flatMap((k) => {
+    if (!k.jws) return []
+    const header = canonicalHeader(k.kid, TOKEN_TYPE)
+    return [[header, k, jwsKey(k.jws, header, issuer)] as const]
+  })
   const signerHeader = canonicalHeader(signer.kid, TOKEN_TYPE)
+  const signerJws = ownHeaders.find(([, k]) => k === signer)?.[2]
 
   async function signJws(input: Omit<SignInput, 'purpose'>, purposes: readonly TokenPurpose[]): Promise<{ jws: string; tokenId: string }> {
     if (typeof input !== 'object' || input === null) throw new TokenError('invalid-input', 'sign needs an object')
@@ -184,10 +190,13 @@ export function createTokens(options: TokensOptions): Tokens {
     if (input.linkScope !== undefined) payload.lks = input.linkScope
     if (input.noticeVersion !== undefined) payload.nv = input.noticeVersion
     if (input.url !== undefined) payload.uh = urlHash(input.url)
-    if (signer.jws) {
+    if (signerJws) {
       // HS256: the same compact JWS jose writes (same header, same bytes), signed synchronously.
       const signingInput = `${signerHeader}.${encodeBase64url(encoder.encode(JSON.stringify(payload)))}`
-      return { jws: `${signingInput}.${encodeBase64url(hmac(signer.jws, signingInput))}`, tokenId }
+      const { read, written } = encoder.encodeInto(signingInput, TOKEN_CHARS)
+      const mac =
+        read === signingInput.length && written === read ? jwsMac(signerJws, TOKEN_CHARS, written, SIGN_DIGEST) : hmac(signerJws.key, signingInput, SIGN_DIGEST)
+      return { jws: `${signingInput}.${encodeBase64url(mac)}`, tokenId }
     }
     const jws = await new CompactSign(encoder.encode(JSON.stringify(payload)))
       .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: TOKEN_TYPE })
@@ -231,13 +240,15 @@ export function createTokens(options: TokensOptions): Tokens {
   function verifyOwn(token: string, purpose: TokenPurpose, options: VerifyOptions): TokenClaims | undefined {
     const d1 = token.indexOf('.')
     let key: PreparedKey | undefined
-    for (const [header, own] of ownHeaders) {
+    let jws: JwsKey | undefined
+    for (const [header, own, ownJws] of ownHeaders) {
       if (d1 === header.length && token.startsWith(header)) {
         key = own
+        jws = ownJws
         break
       }
     }
-    if (!key?.jws) return undefined
+    if (!key || !jws) return undefined
     const d2 = token.indexOf('.', d1 + 1)
     const d3 = d2 < 0 ? -1 : token.indexOf('.', d2 + 1)
     if (d3 < 0 || token.includes('.', d3 + 1)) throw malformed()
@@ -249,7 +260,7 @@ export function createTokens(options: TokensOptions): Tokens {
     if (!payloadBytes) throw malformed()
     const now = checkedNow(options)
     const checks = { issuer, audience: AUDIENCE[purpose], now: Math.floor(now.getTime() / 1000) }
-    const payload = verifyHs256(key.jws, TOKEN_CHARS, d2, d3, payloadBytes, checks, purpose)
+    const payload = verifyHs256(jws, TOKEN_CHARS, d2, d3, payloadBytes, checks, purpose)
     return claimsOf(payload, purpose, key, now, TOKEN_CHARS, d3 + 1, token.length)
   }
 

@@ -10,7 +10,7 @@
 // are jose's `jwtVerify` checks for the options `verify()` passes it; a
 // property test holds the two paths to the same answers.
 import { encodeBase64url, isBase64urlBytesOf } from '../lib/base64url.js'
-import { hmac, type HmacKey } from '../lib/sha256.js'
+import { hmac, hmacKeyAfter, type HmacKey } from '../lib/sha256.js'
 import { TokenError } from './errors.js'
 
 const encoder = new TextEncoder()
@@ -21,6 +21,43 @@ const DIGEST = new Uint8Array(32)
 /** The protected header segment this library writes for an HS256 key. */
 export function canonicalHeader(kid: string, typ: string): string {
   return encodeBase64url(encoder.encode(JSON.stringify({ alg: 'HS256', kid, typ })))
+}
+
+/**
+ * An HS256 key, with the HMAC state after the first 64 bytes that every
+ * signing input of this library's tokens for it shares: the header, the dot,
+ * and the start of a payload that begins `{"iss":<issuer>,"sub":"`. A token
+ * that starts with them costs one compression less to check or sign.
+ */
+export interface JwsKey {
+  key: HmacKey
+  /** The shared first 64 bytes, when there are that many. */
+  prefix?: Uint8Array
+  /** `key` after absorbing `prefix`. */
+  after?: HmacKey
+}
+
+/** The {@link JwsKey} of `key` for tokens with this header segment and issuer. */
+export function jwsKey(key: HmacKey, header: string, issuer: string): JwsKey {
+  const start = encoder.encode(`{"iss":${JSON.stringify(issuer)},"sub":"`)
+  // Only whole 3-byte groups fix their base64url characters.
+  const fixed = `${header}.${encodeBase64url(start.subarray(0, start.length - (start.length % 3)))}`
+  const bytes = encoder.encode(fixed)
+  if (bytes.length < 64) return { key }
+  const prefix = bytes.slice(0, 64)
+  return { key, prefix, after: hmacKeyAfter(key, prefix) }
+}
+
+/** The HS256 MAC of the ASCII bytes `chars[0, end)`, into `out`. */
+export function jwsMac(jws: JwsKey, chars: Uint8Array, end: number, out: Uint8Array): Uint8Array {
+  const { prefix, after } = jws
+  if (prefix && after && end >= 64) {
+    // The prefix is public (a header and an issuer): comparing it need not take constant time.
+    let same = true
+    for (let i = 0; i < 64 && same; i++) same = chars[i] === prefix[i]
+    if (same) return hmac(after, chars, out, 64, end)
+  }
+  return hmac(jws.key, chars, out, 0, end)
 }
 
 /** What `verify()` asks of the claims, as it asks jose. */
@@ -53,7 +90,7 @@ function numericDate(claims: Record<string, unknown>, claim: string, purpose: st
  * @throws {TokenError} `bad-signature`, `malformed`, `wrong-purpose`, `invalid-claims` or `expired`, as the jose path would.
  */
 export function verifyHs256(
-  key: HmacKey,
+  key: JwsKey,
   chars: Uint8Array,
   signedEnd: number,
   end: number,
@@ -61,7 +98,7 @@ export function verifyHs256(
   checks: ClaimChecks,
   purpose: string,
 ): Record<string, unknown> {
-  if (!isBase64urlBytesOf(chars, signedEnd + 1, end, hmac(key, chars, DIGEST, signedEnd)))
+  if (!isBase64urlBytesOf(chars, signedEnd + 1, end, jwsMac(key, chars, signedEnd, DIGEST)))
     throw new TokenError('bad-signature', 'The token signature does not verify')
   let claims: unknown
   try {

@@ -2,7 +2,7 @@ import { createHash, createHmac, randomBytes } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
 import { decodeBase64url, decodeBase64urlScratch, encodeBase64url, isBase64urlOf, isCanonicalBase64url, randomId } from '../../src/lib/base64url.js'
-import { hmac, hmacKey, sha256Hex, timingSafeEqual, toHex } from '../../src/lib/sha256.js'
+import { hmac, hmacKey, hmacKeyAfter, sha256Hex, timingSafeEqual, toHex } from '../../src/lib/sha256.js'
 
 describe('sha256', () => {
   test('matches the FIPS 180-4 examples', () => {
@@ -34,6 +34,26 @@ describe('hmac', () => {
         expect(toHex(hmac(key, msg))).toBe(createHmac('sha256', secret).update(msg).digest('hex'))
       }
     }
+  })
+
+  test('property: a byte range, and a key that absorbed a prefix, give the MAC of exactly those bytes', () => {
+    const secret = randomBytes(32)
+    const key = hmacKey(secret)
+    const reference = (bytes: Uint8Array) => createHmac('sha256', secret).update(bytes).digest('hex')
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(), fc.nat(), fc.integer({ min: 0, max: 3 }), (bytes, a, b, blocks) => {
+        const start = a % (bytes.length + 1)
+        const end = start + (b % (bytes.length - start + 1))
+        expect(toHex(hmac(key, bytes, new Uint8Array(32), start, end))).toBe(reference(bytes.subarray(start, end)))
+        const prefix = randomBytes(64 * blocks)
+        const after = hmacKeyAfter(key, prefix)
+        expect(toHex(hmac(after, bytes, new Uint8Array(32), start, end))).toBe(reference(Buffer.concat([prefix, bytes.subarray(start, end)])))
+        expect(toHex(hmac(after, bytes))).toBe(reference(Buffer.concat([prefix, bytes])))
+      }),
+    )
+    expect(() => hmac(key, new Uint8Array(4), undefined, 2, 5)).toThrow(RangeError)
+    expect(() => hmac(key, 'text', undefined, 0, 2)).toThrow(RangeError)
+    expect(() => hmacKeyAfter(key, new Uint8Array(10))).toThrow(RangeError)
   })
 
   test('timingSafeEqual', () => {

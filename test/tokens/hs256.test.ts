@@ -11,12 +11,13 @@ import { decodeBase64url, encodeBase64url } from '../../src/lib/base64url.js'
 import { hmacKey } from '../../src/lib/sha256.js'
 import { createTokens, mapJoseError, TOKEN_TYPE } from '../../src/tokens/create.js'
 import { TokenError } from '../../src/tokens/errors.js'
-import { canonicalHeader, verifyHs256 } from '../../src/tokens/hs256.js'
+import { canonicalHeader, jwsKey, jwsMac, verifyHs256 } from '../../src/tokens/hs256.js'
 
 const secret = randomBytes(32)
 const cryptoKey = await crypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify'])
 const key = hmacKey(secret)
 const header = canonicalHeader('k1', TOKEN_TYPE)
+const jws = jwsKey(key, header, 'etc')
 const NOW = 1_795_000_000
 const b64 = (bytes: Uint8Array | string) => encodeBase64url(typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes)
 const sign = (input: string) => b64(createHmac('sha256', secret).update(input).digest())
@@ -73,7 +74,7 @@ function viaFastPath(compact: string, purposeCode: string, purpose: string): Out
   const signedEnd = h.length + 1 + p.length
   try {
     const chars = new TextEncoder().encode(compact)
-    return { ok: true, claims: verifyHs256(key, chars, signedEnd, chars.length, decodeBase64url(p)!, { issuer: 'etc', audience: purposeCode, now: NOW }, purpose) }
+    return { ok: true, claims: verifyHs256(jws, chars, signedEnd, chars.length, decodeBase64url(p)!, { issuer: 'etc', audience: purposeCode, now: NOW }, purpose) }
   } catch (err) {
     if (!(err instanceof TokenError)) throw err
     return { ok: false, code: err.code }
@@ -81,6 +82,20 @@ function viaFastPath(compact: string, purposeCode: string, purpose: string): Out
 }
 
 describe('HS256 fast path', () => {
+  test('property: the MAC from the shared 64-byte start is the MAC of the whole signing input', () => {
+    expect(jws.prefix).toHaveLength(64)
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300 }), fc.boolean(), (rest, shared) => {
+        // Inputs sharing the key's first 64 bytes, and inputs that do not.
+        const input = shared ? `${header}.${b64(`{"iss":"etc","sub":"${rest}`)}` : `${header}.${b64(rest)}`
+        const chars = new TextEncoder().encode(input)
+        // A shared input starts with exactly the key's 64 bytes, so it takes the short path.
+        if (shared) expect(Buffer.from(chars.subarray(0, 64)).equals(Buffer.from(jws.prefix!))).toBe(true)
+        expect(encodeBase64url(jwsMac(jws, chars, chars.length, new Uint8Array(32)))).toBe(sign(input))
+      }),
+    )
+  })
+
   test('gives jose’s answer for any payload and signature', async () => {
     const purpose = fc.constantFrom(['open', 'o'], ['click', 'c'], ['withdraw', 'w']) as fc.Arbitrary<['open' | 'click' | 'withdraw', string]>
     let accepted = 0
