@@ -104,14 +104,22 @@ export function createHandler(options: HandlerOptions): Handler {
 
   async function respond(request: Request, context: RequestContext = {}): Promise<PlainResponse> {
     const fixed = options.locale
+    // Every field from the start (one object shape for every visit); filled in as the request is read.
     const visit: Partial<Visit> & { locale: Visit['locale']; negotiated: boolean; head: boolean } = {
+      request,
+      pathname: undefined,
+      search: undefined,
       locale: fixed ?? 'en',
       negotiated: false,
       head: request?.method === 'HEAD',
+      at: undefined,
+      token: undefined,
+      userAgent: undefined,
+      ip: undefined,
+      claims: undefined,
     }
     let route: Route | undefined
     try {
-      visit.request = request
       visit.locale = negotiateLocale(headerOf(request, 'accept-language'), fixed)
       visit.negotiated = fixed === undefined
       const { pathname, search } = pathAndQuery(request)

@@ -134,31 +134,36 @@ function safeUrl(text: string, base?: string): URL | undefined {
 
 /**
  * Whether the client went away, with its `AbortSignal` made only if someone
- * asks for it (most pixel hits never do, and a signal costs more than the route).
+ * asks for it (most pixel hits never do, and a signal costs more than the
+ * route). Node marks the response destroyed when its connection closes, so
+ * nothing is listened to until the signal is asked for.
  */
 class ClientAbort {
-  gone = false
   private controller: AbortController | undefined
+
+  constructor(private readonly res: ServerResponse) {}
+
+  /** The connection closed before the response was finished. */
+  get gone(): boolean {
+    return this.res.destroyed && !this.res.writableFinished
+  }
 
   get signal(): AbortSignal {
     if (!this.controller) {
-      this.controller = new AbortController()
-      if (this.gone) this.controller.abort()
+      const controller = (this.controller = new AbortController())
+      if (this.gone) controller.abort()
+      else {
+        this.res.once('close', () => {
+          if (!this.res.writableFinished) controller.abort()
+        })
+      }
     }
     return this.controller.signal
-  }
-
-  abort(): void {
-    this.gone = true
-    this.controller?.abort()
   }
 }
 
 async function serve(handler: WebHandler, req: IncomingMessage, res: ServerResponse, target: string, limit: number): Promise<void> {
-  const client = new ClientAbort()
-  res.once('close', () => {
-    if (!res.writableFinished) client.abort()
-  })
+  const client = new ClientAbort(res)
   const method = req.method ?? 'GET'
   // A plain target needs no URL parsing until someone reads `request.url`; any other is parsed now.
   const plainTarget = isPlainTarget(target) ? target : undefined

@@ -169,6 +169,33 @@ describe('toNodeListener with http.createServer', () => {
     await expect(Promise.race([abortSeen.then(() => 'aborted'), new Promise((r) => setTimeout(() => r('timeout'), 2000))])).resolves.toBe('aborted')
   })
 
+  test('a signal first asked for after the client went away is already aborted, and a signal of a finished response never aborts', async () => {
+    let report: (state: boolean) => void
+    const seen = new Promise<boolean>((r) => (report = r))
+    const late = async (request: Request) => {
+      await new Promise((r) => setTimeout(r, 300))
+      report(request.signal.aborted)
+      return new Response('late')
+    }
+    const base = await listen(createServer(toNodeListener(late)))
+    const controller = new AbortController()
+    const pending = fetch(`${base}/`, { signal: controller.signal }).catch((e: unknown) => e)
+    await new Promise((r) => setTimeout(r, 50))
+    controller.abort()
+    await pending
+    expect(await seen).toBe(true)
+
+    let signal: AbortSignal | undefined
+    const quick = async (request: Request) => {
+      signal = request.signal
+      return new Response('ok')
+    }
+    const quickBase = await listen(createServer(toNodeListener(quick)))
+    expect(await (await fetch(`${quickBase}/`)).text()).toBe('ok')
+    await new Promise((r) => setTimeout(r, 50))
+    expect(signal!.aborted).toBe(false)
+  })
+
   test('a body cut short by the client records nothing', async () => {
     const f = makeFixture()
     const base = await listen(createServer(toNodeListener(f.handler)))
