@@ -4,6 +4,7 @@ import type { Category, ConsentRecord, ConsentStatus, Policy } from './types.js'
 
 export const CATEGORIES: readonly Category[] = ['marketing', 'transactional', 'consent-request']
 const STATUSES: readonly ConsentStatus[] = ['granted', 'denied', 'withdrawn', 'unknown']
+const PURPOSES = ['opens', 'clicks'] as const
 const checked = new WeakSet<Policy>()
 
 /** Checks a policy object once (results are remembered per object) and returns it. */
@@ -48,7 +49,8 @@ export function validateRecord(consent: ConsentRecord): void {
     throw new PolicyError('invalid-consent', 'A consent record must be an object, null or undefined')
   if (typeof consent.contactId !== 'string' || consent.contactId === '')
     throw new PolicyError('invalid-consent', 'A consent record needs a non-empty string contactId')
-  for (const purpose of ['opens', 'clicks'] as const) {
+  for (let i = 0; i < PURPOSES.length; i++) {
+    const purpose = PURPOSES[i]!
     const state = consent[purpose]
     if (typeof state !== 'object' || state === null)
       throw new PolicyError('invalid-consent', `consent.${purpose} must be an object with a status`)
