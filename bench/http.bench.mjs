@@ -8,6 +8,8 @@
 // Besides wall-clock requests/s (which a busy shared machine skews), the
 // child's own CPU time per request is measured, giving requests per
 // CPU-second: the throughput of one dedicated core, which the target compares.
+// A last row loads the handler with forged tokens (right kid, wrong secret):
+// refusing them must cost no more than a real open, and report nothing.
 import { randomBytes } from 'node:crypto'
 import { fork } from 'node:child_process'
 import { once } from 'node:events'
@@ -38,13 +40,17 @@ async function listen(listener) {
 /** The child: both servers, and its CPU time on request. */
 async function serveInChild() {
   const tokens = createTokens({ keys: [{ kid: 'bench', secret: randomBytes(32) }] })
+  // Same kid, another secret: tokens that look right and fail their signature.
+  const forger = createTokens({ keys: [{ kid: 'bench', secret: randomBytes(32) }] })
   const store = createMemoryStore()
   const paths = []
+  const forged = []
   for (let i = 0; i < CONTACTS; i++) {
     const contactId = `c_${i}`
     await store.record({ contactId, type: 'grant', at: new Date(Date.now() - 60_000), source: 'form', noticeVersion: 'v1' })
     const message = await tokens.signMessage({ contactId, messageId: `m_${i}`, purposes: ['open', 'click', 'withdraw', 'preferences', 'unsubscribe'] })
     paths.push(`/t/o/${message.token('open')}`)
+    forged.push(`/t/o/${(await forger.signMessage({ contactId, messageId: `m_${i}`, purposes: ['open'] })).token('open')}`)
   }
   let opens = 0
   const handler = createHandler({ tokens, store, basePath: '/t', hooks: { onOpen: () => void opens++ } })
@@ -61,7 +67,7 @@ async function serveInChild() {
       process.send({ cpuMicros: user + system, opens })
     } else if (message === 'stop') process.exit(0)
   })
-  process.send({ ports: { bare, bridged, constant }, paths })
+  process.send({ ports: { bare, bridged, constant }, paths, forged })
 }
 
 if (process.argv.includes(CHILD_FLAG)) await serveInChild()
@@ -91,21 +97,24 @@ export default async function httpBench() {
   try {
     const [ready] = await once(child, 'message')
     const cases = [
-      { name: 'bare node:http GIF', port: ready.ports.bare },
-      { name: 'handler pixel GET via toNodeListener', port: ready.ports.bridged },
-      { name: 'constant Web Response via toNodeListener', port: ready.ports.constant },
+      { name: 'bare node:http GIF', port: ready.ports.bare, paths: ready.paths },
+      { name: 'handler pixel GET via toNodeListener', port: ready.ports.bridged, paths: ready.paths },
+      { name: 'constant Web Response via toNodeListener', port: ready.ports.constant, paths: ready.paths },
+      // A flood of forged links must cost no more than real opens.
+      { name: 'handler pixel GET, forged tokens', port: ready.ports.bridged, paths: ready.forged },
     ]
-    for (const c of cases) await load(c.port, ready.paths, 1) // warm-up: JIT, keep-alive sockets
+    for (const c of cases) await load(c.port, c.paths, 1) // warm-up: JIT, keep-alive sockets
     const totals = cases.map(() => ({ requests: 0, seconds: 0, cpuMicros: 0, wallRatios: [] }))
     for (let round = 0; round < ROUNDS; round++) {
       for (const [i, c] of cases.entries()) {
         const before = await ask(child, 'cpu')
-        const r = await load(c.port, ready.paths, DURATION_S / ROUNDS)
+        const r = await load(c.port, c.paths, DURATION_S / ROUNDS)
         const after = await ask(child, 'cpu')
         totals[i].requests += r.requests.total
         totals[i].seconds += r.duration
         totals[i].cpuMicros += after.cpuMicros - before.cpuMicros
         totals[i].wallRatios.push(r.requests.total / r.duration)
+        if (c.paths === ready.forged && after.opens !== before.opens) throw new Error('a forged pixel token was reported as an open')
       }
     }
     // Every pixel hit of the handler rounds was a verified, consented open reported to onOpen.
@@ -123,7 +132,8 @@ export default async function httpBench() {
       baseline: 'bare node:http GIF',
       unit: 'requests/s',
     })
-    console.log(`server CPU per request: bare ${(totals[0].cpuMicros / totals[0].requests).toFixed(1)} µs, handler ${(totals[1].cpuMicros / totals[1].requests).toFixed(1)} µs`)
+    const perRequest = (i) => (totals[i].cpuMicros / totals[i].requests).toFixed(1)
+    console.log(`server CPU per request: bare ${perRequest(0)} µs, handler ${perRequest(1)} µs, handler with forged tokens ${perRequest(3)} µs`)
 
     // The token check alone, in the same run and in process: the pixel tokens of 1,000 recipient-messages
     // in turn (fresh strings, as a request parser makes them), 32 in flight.

@@ -2,7 +2,7 @@ import { CompactSign, decodeProtectedHeader, errors as joseErrors, jwtVerify } f
 import { asciiBytes, decodeBase64urlBytes, encodeBase64url, isBase64urlBytesOf, isCanonicalBase64url, randomId } from '../lib/base64url.js'
 import { looksLikeEmail } from '../lib/personal-data.js'
 import { hmac, sha256, timingSafeEqual, type HmacKey } from '../lib/sha256.js'
-import { TokenError } from './errors.js'
+import { refusal, TokenError } from './errors.js'
 import { canonicalHeader, jwsKey, jwsMac, verifyHs256, type JwsKey } from './hs256.js'
 import { prepareKeys, type PreparedKey } from './keys.js'
 import type { MessageTokens, SignInput, TokenClaims, TokenPurpose, Tokens, TokensOptions, VerifyOptions } from './types.js'
@@ -43,7 +43,7 @@ const TAG_DIGEST = new Uint8Array(32)
 const SIGN_DIGEST = new Uint8Array(32)
 const TOKEN_CHARS = new Uint8Array(MAX_TOKEN_LENGTH)
 
-const malformed = () => new TokenError('malformed', 'Not a token of this library')
+const malformed = () => refusal('malformed', 'Not a token of this library')
 
 /** Whatever check failed first, a token that is not four canonical base64url segments is malformed. */
 function explained(err: unknown, token: string): unknown {
@@ -205,29 +205,33 @@ export function createTokens(options: TokensOptions): Tokens {
   }
 
   async function verify(token: string, options: VerifyOptions): Promise<TokenClaims> {
-    const claims = verifyNow(token, options)
-    if (claims) return claims
     try {
-      return await verifyForeign(token, options.purpose, options)
+      return verifyNow(token, options) ?? (await verifyForeign(token, options.purpose, options))
     } catch (err) {
-      throw explained(err, token)
+      // Refusals are built without a stack: the caller gets one of its own.
+      const refused = explained(err, token)
+      throw refused instanceof TokenError ? new TokenError(refused.code, refused.message, refused.cause === undefined ? undefined : { cause: refused.cause }) : refused
     }
   }
 
   /**
    * `verify()` without a promise for a token of this library's own HS256
-   * header: its claims, or a thrown {@link TokenError}. `undefined` for any
-   * other token, which only `verify()` can check.
+   * header, and for a token of no possible shape: its claims, or a thrown
+   * {@link TokenError} (without a stack, see `refusal`). `undefined` for a
+   * well-formed token with another header, which only `verify()` can check.
    */
   function verifyNow(token: string, options: VerifyOptions): TokenClaims | undefined {
     const purpose = options?.purpose
     checkPurpose(purpose)
     if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw malformed()
+    let claims: TokenClaims | undefined
     try {
-      return verifyOwn(token, purpose, options)
+      claims = verifyOwn(token, purpose, options)
     } catch (err) {
       throw explained(err, token)
     }
+    if (!claims && !isWellFormed(token)) throw malformed()
+    return claims
   }
 
   /**
@@ -276,16 +280,16 @@ export function createTokens(options: TokensOptions): Tokens {
     try {
       header = decodeProtectedHeader(compact)
     } catch (cause) {
-      throw new TokenError('malformed', 'The token header is not valid JSON', { cause })
+      throw refusal('malformed', 'The token header is not valid JSON', { cause })
     }
     // Keys come from our ring only; a header that points elsewhere is an attack.
     for (const name of FORBIDDEN_HEADERS)
-      if (name in header) throw new TokenError('forbidden-header', `Header "${name}" is not accepted`)
-    if (header.typ !== TOKEN_TYPE) throw new TokenError('malformed', 'Not a token of this library (typ)')
-    if (typeof header.kid !== 'string') throw new TokenError('malformed', 'The token names no key')
+      if (name in header) throw refusal('forbidden-header', `Header "${name}" is not accepted`)
+    if (header.typ !== TOKEN_TYPE) throw refusal('malformed', 'Not a token of this library (typ)')
+    if (typeof header.kid !== 'string') throw refusal('malformed', 'The token names no key')
     const key = byKid.get(header.kid)
-    if (!key) throw new TokenError('unknown-key', 'The token was signed with a key that is not in the ring')
-    if (header.alg !== key.alg) throw new TokenError('bad-algorithm', `Algorithm ${String(header.alg)} is not the key's ${key.alg}`)
+    if (!key) throw refusal('unknown-key', 'The token was signed with a key that is not in the ring')
+    if (header.alg !== key.alg) throw refusal('bad-algorithm', `Algorithm ${String(header.alg)} is not the key's ${key.alg}`)
     let payload: Record<string, unknown>
     try {
       const result = await jwtVerify(compact, await key.verifyKey, {
@@ -313,9 +317,9 @@ export function createTokens(options: TokensOptions): Tokens {
       typeof iat !== 'number' || iat > now.getTime() / 1000 + CLOCK_SKEW_SECONDS ||
       !optionalString(mid) || !optionalString(lks) || !optionalString(nv) || !optionalString(uh)
     )
-      throw new TokenError('invalid-claims', 'The token claims are invalid')
+      throw refusal('invalid-claims', 'The token claims are invalid')
     if (!isBase64urlBytesOf(chars, tagStart, tagEnd, purposeMac(key.mac, purpose, jti, TAG_DIGEST), TAG_BYTES))
-      throw new TokenError('bad-signature', 'The purpose tag does not verify')
+      throw refusal('bad-signature', 'The purpose tag does not verify')
     const claims: TokenClaims = { purpose, contactId: sub, tokenId: jti, issuedAt: iat, kid: key.kid }
     if (typeof exp === 'number') claims.expiresAt = exp
     if (mid !== undefined) claims.messageId = mid as string

@@ -52,3 +52,19 @@ export type TokenErrorCode =
  * ```
  */
 export class TokenError extends ConsentTrackingError<TokenErrorCode> {}
+
+/**
+ * A {@link TokenError} built without a stack trace, for the refusals of
+ * token checks: an endpoint refuses forged and broken tokens by the
+ * thousand, and capturing a stack costs more than checking a token.
+ * `verify()` hands its callers errors with their own stack. Internal.
+ */
+export function refusal(code: TokenErrorCode, message: string, options?: { cause?: unknown }): TokenError {
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
+  try {
+    return new TokenError(code, message, options)
+  } finally {
+    Error.stackTraceLimit = limit
+  }
+}

@@ -11,7 +11,7 @@
 // property test holds the two paths to the same answers.
 import { encodeBase64url, isBase64urlBytesOf } from '../lib/base64url.js'
 import { hmac, hmacKeyAfter, type HmacKey } from '../lib/sha256.js'
-import { TokenError } from './errors.js'
+import { refusal, type TokenError } from './errors.js'
 
 const encoder = new TextEncoder()
 const strictDecoder = new TextDecoder('utf-8', { fatal: true })
@@ -70,8 +70,8 @@ export interface ClaimChecks {
 }
 
 function claimFailed(claim: string, purpose: string): TokenError {
-  if (claim === 'aud') return new TokenError('wrong-purpose', `The token was not issued for "${purpose}"`)
-  return new TokenError('invalid-claims', `Invalid token claim "${claim}"`)
+  if (claim === 'aud') return refusal('wrong-purpose', `The token was not issued for "${purpose}"`)
+  return refusal('invalid-claims', `Invalid token claim "${claim}"`)
 }
 
 function numericDate(claims: Record<string, unknown>, claim: string, purpose: string): number | undefined {
@@ -99,15 +99,15 @@ export function verifyHs256(
   purpose: string,
 ): Record<string, unknown> {
   if (!isBase64urlBytesOf(chars, signedEnd + 1, end, jwsMac(key, chars, signedEnd, DIGEST)))
-    throw new TokenError('bad-signature', 'The token signature does not verify')
+    throw refusal('bad-signature', 'The token signature does not verify')
   let claims: unknown
   try {
     claims = JSON.parse(strictDecoder.decode(payload))
   } catch (cause) {
-    throw new TokenError('malformed', 'The token is malformed', { cause })
+    throw refusal('malformed', 'The token is malformed', { cause })
   }
   if (typeof claims !== 'object' || claims === null || Array.isArray(claims))
-    throw new TokenError('malformed', 'The token is malformed')
+    throw refusal('malformed', 'The token is malformed')
   const set = claims as Record<string, unknown>
   // Presence, in jose's order: iss, aud, then the required claims.
   for (const claim of ['iss', 'aud', 'iat', 'jti', 'sub'])
@@ -119,6 +119,6 @@ export function verifyHs256(
   const nbf = numericDate(set, 'nbf', purpose)
   if (nbf !== undefined && nbf > checks.now) throw claimFailed('nbf', purpose)
   const exp = numericDate(set, 'exp', purpose)
-  if (exp !== undefined && exp <= checks.now) throw new TokenError('expired', 'The token has expired')
+  if (exp !== undefined && exp <= checks.now) throw refusal('expired', 'The token has expired')
   return set
 }

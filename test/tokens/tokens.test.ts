@@ -162,6 +162,20 @@ describe('attacks are rejected', () => {
     expect(malformedSeen).toBeGreaterThan(500)
   })
 
+  test('refusals from verify() carry a stack from the call, and the stack limit is left as it was', async () => {
+    const limit = Error.stackTraceLimit
+    const t = await tokens.sign({ purpose: 'open', contactId: 'c_1' })
+    for (const bad of ['junk', `${t.slice(0, -2)}AA`, t.replace(/\.[^.]+\./, '.AAAA.')]) {
+      const err = await tokens.verify(bad, { purpose: 'open' }).then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      expect(err).toBeInstanceOf(TokenError)
+      expect((err as Error).stack!.split('\n').length).toBeGreaterThan(1)
+      expect(Error.stackTraceLimit).toBe(limit)
+    }
+  })
+
   test('unknown kid, jku/jwk/x5u injection, wrong typ, wrong issuer', async () => {
     const t = await tokens.sign({ purpose: 'open', contactId: 'c' })
     const [, p, , tag] = t.split('.')

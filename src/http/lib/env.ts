@@ -68,10 +68,22 @@ export async function verifyToken(env: HandlerEnv, visit: Visit, purpose: TokenP
 
 /**
  * {@link verifyToken} without a promise when the tokens come from
- * `createTokens()` and the token carries its own header (the pixel and click
- * routes take this path); `undefined` when only `verifyToken()` can tell.
+ * `createTokens()` (and `tokens.verify` is still theirs): the claims, or a
+ * thrown 4xx {@link HttpError}; `undefined` when only `verifyToken()` can tell.
  */
 export function verifyTokenNow(env: HandlerEnv, visit: Visit, purpose: TokenPurpose): TokenClaims | undefined {
+  const checked = checkTokenNow(env, visit, purpose)
+  if (checked instanceof TokenError) throw tokenFailure(checked)
+  return checked
+}
+
+/**
+ * {@link verifyTokenNow} for a route that answers the same whatever the
+ * token (the pixel): a refused token comes back as its {@link TokenError},
+ * built without a stack, so a flood of forged links costs no more than valid
+ * ones.
+ */
+export function checkTokenNow(env: HandlerEnv, visit: Visit, purpose: TokenPurpose): TokenClaims | TokenError | undefined {
   const fast = (env.tokens as { [VERIFY_NOW]?: VerifyNow })[VERIFY_NOW]
   if (fast?.verify !== env.tokens.verify) return undefined
   try {
@@ -79,7 +91,8 @@ export function verifyTokenNow(env: HandlerEnv, visit: Visit, purpose: TokenPurp
     if (claims) visit.claims = claims
     return claims
   } catch (err) {
-    throw tokenFailure(err)
+    if (err instanceof TokenError) return err
+    throw err
   }
 }
 

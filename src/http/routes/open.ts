@@ -1,5 +1,6 @@
 import { dayOf } from '../../policy/calendar.js'
-import { decideNow, readRecord, runHook, verifyToken, verifyTokenNow } from '../lib/env.js'
+import { TokenError } from '../../tokens/errors.js'
+import { checkTokenNow, decideNow, readRecord, runHook, verifyToken } from '../lib/env.js'
 import { pixelResponse } from '../lib/responses.js'
 import type { OpenReport } from '../types.js'
 import type { Route } from './route.js'
@@ -15,7 +16,10 @@ export const openRoute: Route = {
   async handle(env, visit) {
     // HEAD is a prefetcher's or scanner's probe, never an open.
     if (visit.head) return pixelResponse(true)
-    const claims = verifyTokenNow(env, visit, 'open') ?? (await verifyToken(env, visit, 'open'))
+    const checked = checkTokenNow(env, visit, 'open') ?? (await verifyToken(env, visit, 'open'))
+    // A refused token: the GIF, as for every error, without building an error for it.
+    if (checked instanceof TokenError) return pixelResponse(false)
+    const claims = checked
     const record = await readRecord(env, claims.contactId)
     const decision = decideNow(env, record, visit.at)
     if (decision.opens) {
