@@ -17,8 +17,14 @@ const IV = new Int32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510
 const W = new Int32Array(64)
 const encoder = new TextEncoder()
 
+/** Compresses the 64-byte block of `block` at `offset` into `state`. */
 function compress(state: Int32Array, block: Uint8Array, offset: number): void {
   for (let i = 0; i < 16; i++, offset += 4) W[i] = (block[offset]! << 24) | (block[offset + 1]! << 16) | (block[offset + 2]! << 8) | block[offset + 3]!
+  compressWords(state)
+}
+
+/** Compresses the block already in `W[0, 16)` into `state`. */
+function compressWords(state: Int32Array): void {
   for (let i = 16; i < 64; i++) {
     const w15 = W[i - 15]!
     const w2 = W[i - 2]!
@@ -64,7 +70,6 @@ function compress(state: Int32Array, block: Uint8Array, offset: number): void {
 // Scratch space: every function here is synchronous, so one set is never shared by two calls at once.
 const TAIL = new Uint8Array(128)
 const STATE = new Int32Array(8)
-const INNER = new Uint8Array(32)
 let text = new Uint8Array(512)
 
 /** Writes a string's UTF-8 bytes into the scratch `text` (valid until the next call) and returns their count. */
@@ -86,10 +91,10 @@ function utf8(data: string): number {
 
 /**
  * Hashes the `length` bytes of `data` from `start` on, starting from `state`,
- * which already absorbed `prefixBytes` bytes (a multiple of 64), and writes
- * the digest into `out`.
+ * which already absorbed `prefixBytes` bytes (a multiple of 64), padding
+ * included: the digest is left in `state`.
  */
-function finish(state: Int32Array, data: Uint8Array, length: number, prefixBytes: number, out: Uint8Array, start = 0): Uint8Array {
+function absorbLast(state: Int32Array, data: Uint8Array, length: number, prefixBytes: number, start = 0): void {
   const full = start + length - (length % 64)
   for (let off = start; off < full; off += 64) compress(state, data, off)
   const rest = length % 64
@@ -97,7 +102,7 @@ function finish(state: Int32Array, data: Uint8Array, length: number, prefixBytes
   // The last block(s): the rest of the data, 0x80, zeros, the length in bits.
   for (let i = 0; i < rest; i++) TAIL[i] = data[full + i]!
   TAIL[rest] = 0x80
-  for (let i = rest + 1; i < end - 5; i++) TAIL[i] = 0
+  TAIL.fill(0, rest + 1, end - 5)
   const bits = (prefixBytes + length) * 8
   TAIL[end - 5] = Math.floor(bits / 2 ** 32) & 0xff
   TAIL[end - 4] = (bits >>> 24) & 0xff
@@ -105,6 +110,10 @@ function finish(state: Int32Array, data: Uint8Array, length: number, prefixBytes
   TAIL[end - 2] = (bits >>> 8) & 0xff
   TAIL[end - 1] = bits & 0xff
   for (let off = 0; off < end; off += 64) compress(state, TAIL, off)
+}
+
+/** The digest held in `state`, as bytes into `out`. */
+function digestInto(state: Int32Array, out: Uint8Array): Uint8Array {
   for (let i = 0; i < 8; i++) {
     const v = state[i]!
     out[i * 4] = v >>> 24; out[i * 4 + 1] = (v >>> 16) & 0xff
@@ -113,17 +122,18 @@ function finish(state: Int32Array, data: Uint8Array, length: number, prefixBytes
   return out
 }
 
-/** {@link finish} for the bytes `message[start, end)`, or for a string's UTF-8 encoding. */
-function finishMessage(state: Int32Array, message: Uint8Array | string, prefixBytes: number, out: Uint8Array, start = 0, end?: number): Uint8Array {
-  if (typeof message !== 'string') return finish(state, message, (end ?? message.length) - start, prefixBytes, out, start)
+/** {@link absorbLast} for the bytes `message[start, end)`, or for a string's UTF-8 encoding. */
+function absorbMessage(state: Int32Array, message: Uint8Array | string, prefixBytes: number, start = 0, end?: number): void {
+  if (typeof message !== 'string') return absorbLast(state, message, (end ?? message.length) - start, prefixBytes, start)
   const bytes = utf8(message) // before reading `text`, which it may replace
-  return finish(state, text, bytes, prefixBytes, out)
+  absorbLast(state, text, bytes, prefixBytes)
 }
 
 /** SHA-256 of bytes or of a string's UTF-8 encoding. */
 export function sha256(data: Uint8Array | string): Uint8Array {
   STATE.set(IV)
-  return finishMessage(STATE, data, 0, new Uint8Array(32))
+  absorbMessage(STATE, data, 0)
+  return digestInto(STATE, new Uint8Array(32))
 }
 
 /** SHA-256 as lowercase hex. */
@@ -185,9 +195,16 @@ export function hmac(key: HmacKey, message: Uint8Array | string, out: Uint8Array
   if ((start !== undefined || end !== undefined) && (typeof message === 'string' || !(0 <= (start ?? 0) && (start ?? 0) <= (end ?? message.length) && (end ?? message.length) <= message.length)))
     throw new RangeError('hmac: start and end must lie within the message bytes')
   STATE.set(key.inner)
-  finishMessage(STATE, message, key.absorbed, INNER, start, end)
+  absorbMessage(STATE, message, key.absorbed, start, end)
+  // The outer hash is one block, made here as words: the inner digest, 0x80, zeros, and the
+  // length in bits of the pad and the digest (64 + 32 bytes).
+  for (let i = 0; i < 8; i++) W[i] = STATE[i]!
+  W[8] = 0x80000000 | 0
+  W.fill(0, 9, 15)
+  W[15] = (64 + 32) * 8
   STATE.set(key.outer)
-  return finish(STATE, INNER, 32, 64, out)
+  compressWords(STATE)
+  return digestInto(STATE, out)
 }
 
 /** Compares two strings in time independent of where they differ. */
