@@ -68,7 +68,6 @@ function compressWords(state: Int32Array): void {
 }
 
 // Scratch space: every function here is synchronous, so one set is never shared by two calls at once.
-const TAIL = new Uint8Array(128)
 const STATE = new Int32Array(8)
 let text = new Uint8Array(512)
 
@@ -98,18 +97,18 @@ function absorbLast(state: Int32Array, data: Uint8Array, length: number, prefixB
   const full = start + length - (length % 64)
   for (let off = start; off < full; off += 64) compress(state, data, off)
   const rest = length % 64
-  const end = rest < 56 ? 64 : 128
-  // The last block(s): the rest of the data, 0x80, zeros, the length in bits.
-  for (let i = 0; i < rest; i++) TAIL[i] = data[full + i]!
-  TAIL[rest] = 0x80
-  TAIL.fill(0, rest + 1, end - 5)
+  // The last block(s), loaded as words: the rest of the data, 0x80, zeros, the length in bits.
+  W.fill(0, 0, 16)
+  for (let i = 0; i < rest; i++) W[i >> 2] = W[i >> 2]! | (data[full + i]! << (24 - 8 * (i & 3)))
+  W[rest >> 2] = W[rest >> 2]! | (0x80 << (24 - 8 * (rest & 3)))
+  if (rest >= 56) {
+    compressWords(state)
+    W.fill(0, 0, 16)
+  }
   const bits = (prefixBytes + length) * 8
-  TAIL[end - 5] = Math.floor(bits / 2 ** 32) & 0xff
-  TAIL[end - 4] = (bits >>> 24) & 0xff
-  TAIL[end - 3] = (bits >>> 16) & 0xff
-  TAIL[end - 2] = (bits >>> 8) & 0xff
-  TAIL[end - 1] = bits & 0xff
-  for (let off = 0; off < end; off += 64) compress(state, TAIL, off)
+  W[14] = Math.floor(bits / 2 ** 32) | 0
+  W[15] = bits | 0 // ToInt32: the low 32 bits
+  compressWords(state)
 }
 
 /** The digest held in `state`, as bytes into `out`. */

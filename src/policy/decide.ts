@@ -23,6 +23,14 @@ export interface DecideOptions {
 type PurposeOutcome = { allowed: boolean; basis?: 'consent' | 'legacy-no-objection'; reason: string }
 
 let defaultPolicy: Policy | undefined
+// `id@version` of each policy object met: decisions are made per recipient and per pixel hit.
+const policyIds = new WeakMap<Policy, string>()
+
+function policyIdOf(policy: Policy): string {
+  let id = policyIds.get(policy)
+  if (id === undefined) policyIds.set(policy, (id = `${policy.id}@${policy.version}`))
+  return id
+}
 
 /**
  * Decides what may be tracked in one message to one contact: a pure function
@@ -49,7 +57,7 @@ export function decide(consent: ConsentRecord | null | undefined, category: Cate
   validateDate(now, 'now')
   validateCategory(category)
   if (consent != null) validateRecord(consent)
-  const policyId = `${policy.id}@${policy.version}`
+  const policyId = policyIdOf(policy)
   const result = (send: boolean, opens: boolean, clicks: boolean, basis: Basis, reasons: string[]): Decision => ({
     send,
     opens,

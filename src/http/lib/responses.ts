@@ -67,10 +67,19 @@ export function headerOf(request: Request, name: string): string | null {
   if (raw === undefined) return request.headers.get(name)
   let value: string | null = null
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    const field = raw[i]!
-    if (field.length === name.length && field.toLowerCase() === name) value = value === null ? raw[i + 1]! : `${value}, ${raw[i + 1]!}`
+    if (isNamed(raw[i]!, name)) value = value === null ? raw[i + 1]! : `${value}, ${raw[i + 1]!}`
   }
   return value
+}
+
+/** Whether a header field name is `lower` (lowercase) in any case, without building a lowercase copy. */
+function isNamed(field: string, lower: string): boolean {
+  if (field.length !== lower.length) return false
+  for (let i = 0; i < field.length; i++) {
+    const c = field.charCodeAt(i)
+    if ((c >= 65 && c <= 90 ? c | 32 : c) !== lower.charCodeAt(i)) return false
+  }
+  return true
 }
 
 /** The path and query of a request: from the bridge's plain target when it has one, else parsed from its URL. */
