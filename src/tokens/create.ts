@@ -205,6 +205,8 @@ export function createTokens(options: TokensOptions): Tokens {
   }
 
   async function verify(token: string, options: VerifyOptions): Promise<TokenClaims> {
+    // A misused call (no or an unknown purpose) is reported as such, whatever the token.
+    checkPurpose(options?.purpose)
     try {
       return verifyNow(token, options) ?? (await verifyForeign(token, options.purpose, options))
     } catch (err) {

@@ -162,6 +162,12 @@ describe('attacks are rejected', () => {
     expect(malformedSeen).toBeGreaterThan(500)
   })
 
+  test('an unknown purpose is invalid input whatever the token', async () => {
+    const t = await tokens.sign({ purpose: 'open', contactId: 'c_1' })
+    for (const token of [t, 'junk', '', undefined as unknown as string])
+      await expectCode(tokens.verify(token, { purpose: 'bogus' as TokenPurpose }), 'invalid-input')
+  })
+
   test('refusals from verify() carry a stack from the call, and the stack limit is left as it was', async () => {
     const limit = Error.stackTraceLimit
     const t = await tokens.sign({ purpose: 'open', contactId: 'c_1' })
