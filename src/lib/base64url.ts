@@ -50,18 +50,12 @@ export function decodeBase64url(text: string): Uint8Array | undefined {
 let scratch = new Uint8Array(2048)
 
 /**
- * {@link decodeBase64url} of `text[start, end)` (default: all of it) into
- * shared scratch space: the bytes are valid only
+ * {@link decodeBase64url} of the ASCII characters `chars[start, end)` (see
+ * {@link asciiBytes}) into shared scratch space: the bytes are valid only
  * until the next call, and nothing is allocated. (A fresh `Uint8Array` longer
  * than 64 bytes gets its own backing store, which costs V8 more than decoding
  * a token's payload.)
  */
-export function decodeBase64urlScratch(text: string, start = 0, end = text.length): Uint8Array | undefined {
-  const chars = asciiBytes(text)
-  return chars && decodeBase64urlBytes(chars, start, end)
-}
-
-/** {@link decodeBase64urlScratch} of the ASCII characters `chars[start, end)`, into the same scratch space. */
 export function decodeBase64urlBytes(chars: Uint8Array, start: number, end: number): Uint8Array | undefined {
   const count = end - start
   if (count % 4 === 1) return undefined
@@ -114,16 +108,11 @@ export function isCanonicalBase64url(text: string, start = 0, end = text.length)
 const CODES = Uint8Array.from(ALPHABET, (c) => c.charCodeAt(0))
 
 /**
- * Whether `text[start, end)` is the unpadded base64url encoding of the first
- * `length` bytes of `bytes`, in time independent of where they differ. No
- * string is built: comparing a MAC this way costs less than encoding it.
+ * Whether the ASCII characters `chars[start, end)` are the unpadded base64url
+ * encoding of the first `length` bytes of `bytes`, in time independent of
+ * where they differ. No string is built: comparing a MAC this way costs less
+ * than encoding it.
  */
-export function isBase64urlOf(text: string, start: number, end: number, bytes: Uint8Array, length = bytes.length): boolean {
-  const chars = asciiBytes(text)
-  return chars !== undefined && isBase64urlBytesOf(chars, start, end, bytes, length)
-}
-
-/** {@link isBase64urlOf} for the ASCII characters `chars[start, end)`. */
 export function isBase64urlBytesOf(chars: Uint8Array, start: number, end: number, bytes: Uint8Array, length = bytes.length): boolean {
   if (end - start !== Math.ceil((length * 4) / 3)) return false
   let diff = 0

@@ -191,8 +191,12 @@ export function hmacKeyAfter(key: HmacKey, prefix: Uint8Array): HmacKey {
  * UTF-8 string), written into `out` (32 bytes; a new array by default).
  */
 export function hmac(key: HmacKey, message: Uint8Array | string, out: Uint8Array = new Uint8Array(32), start?: number, end?: number): Uint8Array {
-  if ((start !== undefined || end !== undefined) && (typeof message === 'string' || !(0 <= (start ?? 0) && (start ?? 0) <= (end ?? message.length) && (end ?? message.length) <= message.length)))
-    throw new RangeError('hmac: start and end must lie within the message bytes')
+  if (start !== undefined || end !== undefined) {
+    const from = start ?? 0
+    const to = end ?? message.length
+    if (typeof message === 'string' || !(0 <= from && from <= to && to <= message.length))
+      throw new RangeError('hmac: start and end must lie within the message bytes')
+  }
   STATE.set(key.inner)
   absorbMessage(STATE, message, key.absorbed, start, end)
   // The outer hash is one block, made here as words: the inner digest, 0x80, zeros, and the

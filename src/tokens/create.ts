@@ -38,10 +38,9 @@ const FORBIDDEN_HEADERS = ['jku', 'jwk', 'x5u', 'x5c', 'x5t', 'x5t#S256', 'crit'
 const CLOCK_SKEW_SECONDS = 300
 const encoder = new TextEncoder()
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
-// Scratch space for the expected purpose tag and for a token's characters as bytes: verification reads them synchronously.
+// Scratch space for the expected purpose tag and the JWS signature: signing and verification read them synchronously.
 const TAG_DIGEST = new Uint8Array(32)
 const SIGN_DIGEST = new Uint8Array(32)
-const TOKEN_CHARS = new Uint8Array(MAX_TOKEN_LENGTH)
 
 const malformed = () => refusal('malformed', 'Not a token of this library')
 
@@ -193,9 +192,8 @@ export function createTokens(options: TokensOptions): Tokens {
     if (signerJws) {
       // HS256: the same compact JWS jose writes (same header, same bytes), signed synchronously.
       const signingInput = `${signerHeader}.${encodeBase64url(encoder.encode(JSON.stringify(payload)))}`
-      const { read, written } = encoder.encodeInto(signingInput, TOKEN_CHARS)
-      const mac =
-        read === signingInput.length && written === read ? jwsMac(signerJws, TOKEN_CHARS, written, SIGN_DIGEST) : hmac(signerJws.key, signingInput, SIGN_DIGEST)
+      // base64url and a dot: always ASCII.
+      const mac = jwsMac(signerJws, asciiBytes(signingInput)!, signingInput.length, SIGN_DIGEST)
       return { jws: `${signingInput}.${encodeBase64url(mac)}`, tokenId }
     }
     const jws = await new CompactSign(encoder.encode(JSON.stringify(payload)))
@@ -258,16 +256,16 @@ export function createTokens(options: TokensOptions): Tokens {
     const d2 = token.indexOf('.', d1 + 1)
     const d3 = d2 < 0 ? -1 : token.indexOf('.', d2 + 1)
     if (d3 < 0 || token.includes('.', d3 + 1)) throw malformed()
-    const { read, written } = encoder.encodeInto(token, TOKEN_CHARS)
-    if (read !== token.length || written !== token.length) throw malformed()
+    // The token's characters and its decoded payload live in scratch space: only the synchronous code below reads them.
+    const chars = asciiBytes(token)
+    if (!chars) throw malformed()
     // Strict decoding refuses non-canonical trailing bits, so no two strings carry the same token.
-    // The bytes live in scratch space until the next decode: only the synchronous code below reads them.
-    const payloadBytes = decodeBase64urlBytes(TOKEN_CHARS, d1 + 1, d2)
+    const payloadBytes = decodeBase64urlBytes(chars, d1 + 1, d2)
     if (!payloadBytes) throw malformed()
     const now = checkedNow(options)
     const checks = { issuer, audience: AUDIENCE[purpose], now: Math.floor(now.getTime() / 1000) }
-    const payload = verifyHs256(jws, TOKEN_CHARS, d2, d3, payloadBytes, checks, purpose)
-    return claimsOf(payload, purpose, key, now, TOKEN_CHARS, d3 + 1, token.length)
+    const payload = verifyHs256(jws, chars, d2, d3, payloadBytes, checks, purpose)
+    return claimsOf(payload, purpose, key, now, chars, d3 + 1, token.length)
   }
 
   /** Any other token of the ring's keys, through jose. */

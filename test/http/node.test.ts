@@ -150,6 +150,15 @@ describe('toNodeListener with http.createServer', () => {
     expect(seen.reduce((a, b) => a + b, 0)).toBe(3000)
   })
 
+  /** Sends a request to `base` and closes the connection `ms` later, before the answer. */
+  async function requestThenLeave(base: string, ms: number): Promise<void> {
+    const controller = new AbortController()
+    const pending = fetch(`${base}/`, { signal: controller.signal }).catch((e: unknown) => e)
+    await new Promise((r) => setTimeout(r, ms))
+    controller.abort()
+    await pending
+  }
+
   test('a client that goes away aborts request.signal', async () => {
     let aborted: () => void
     const abortSeen = new Promise<void>((r) => (aborted = r))
@@ -160,12 +169,7 @@ describe('toNodeListener with http.createServer', () => {
           resolve(new Response('late'))
         })
       })
-    const base = await listen(createServer(toNodeListener(slow)))
-    const controller = new AbortController()
-    const pending = fetch(`${base}/`, { signal: controller.signal }).catch((e: unknown) => e)
-    await new Promise((r) => setTimeout(r, 100))
-    controller.abort()
-    await pending
+    await requestThenLeave(await listen(createServer(toNodeListener(slow))), 100)
     await expect(Promise.race([abortSeen.then(() => 'aborted'), new Promise((r) => setTimeout(() => r('timeout'), 2000))])).resolves.toBe('aborted')
   })
 
@@ -177,12 +181,7 @@ describe('toNodeListener with http.createServer', () => {
       report(request.signal.aborted)
       return new Response('late')
     }
-    const base = await listen(createServer(toNodeListener(late)))
-    const controller = new AbortController()
-    const pending = fetch(`${base}/`, { signal: controller.signal }).catch((e: unknown) => e)
-    await new Promise((r) => setTimeout(r, 50))
-    controller.abort()
-    await pending
+    await requestThenLeave(await listen(createServer(toNodeListener(late))), 50)
     expect(await seen).toBe(true)
 
     let signal: AbortSignal | undefined

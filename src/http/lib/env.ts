@@ -56,8 +56,14 @@ export interface Visit {
 // Evidence values are capped by the store (1,024 UTF-8 bytes); a user agent is latin-1, at most 2 bytes a character.
 const MAX_USER_AGENT = 500
 
-/** Verifies the path token for one purpose; a bad token becomes a 4xx, never a 500. */
+/**
+ * Verifies the path token for one purpose; a bad token becomes a 4xx, never a
+ * 500. Checked without a promise first when {@link checkTokenNow} can.
+ */
 export async function verifyToken(env: HandlerEnv, visit: Visit, purpose: TokenPurpose): Promise<TokenClaims> {
+  const checked = checkTokenNow(env, visit, purpose)
+  if (checked instanceof TokenError) throw tokenFailure(checked)
+  if (checked) return checked
   try {
     visit.claims = await env.tokens.verify(visit.token, { purpose, now: visit.at })
     return visit.claims
@@ -67,21 +73,11 @@ export async function verifyToken(env: HandlerEnv, visit: Visit, purpose: TokenP
 }
 
 /**
- * {@link verifyToken} without a promise when the tokens come from
- * `createTokens()` (and `tokens.verify` is still theirs): the claims, or a
- * thrown 4xx {@link HttpError}; `undefined` when only `verifyToken()` can tell.
- */
-export function verifyTokenNow(env: HandlerEnv, visit: Visit, purpose: TokenPurpose): TokenClaims | undefined {
-  const checked = checkTokenNow(env, visit, purpose)
-  if (checked instanceof TokenError) throw tokenFailure(checked)
-  return checked
-}
-
-/**
- * {@link verifyTokenNow} for a route that answers the same whatever the
- * token (the pixel): a refused token comes back as its {@link TokenError},
- * built without a stack, so a flood of forged links costs no more than valid
- * ones.
+ * The token check without a promise, when the tokens come from
+ * `createTokens()` and `tokens.verify` is still theirs: the claims, or the
+ * {@link TokenError} of a refused token (built without a stack, so a route
+ * that answers the same whatever the token, the pixel, builds no error at
+ * all); `undefined` when only `tokens.verify()` can tell.
  */
 export function checkTokenNow(env: HandlerEnv, visit: Visit, purpose: TokenPurpose): TokenClaims | TokenError | undefined {
   const fast = (env.tokens as { [VERIFY_NOW]?: VerifyNow })[VERIFY_NOW]

@@ -1,6 +1,6 @@
 import { CLICK_MAC_PARAM, CLICK_TARGET_PARAM } from '../../lib/routes.js'
 import { HttpError } from '../errors.js'
-import { decideNow, readRecord, runHook, verifyToken, verifyTokenNow } from '../lib/env.js'
+import { decideNow, readRecord, runHook, verifyToken } from '../lib/env.js'
 import { redirectResponse } from '../lib/responses.js'
 import type { ClickReport } from '../types.js'
 import type { Route } from './route.js'
@@ -14,7 +14,7 @@ export const clickRoute: Route = {
   purpose: 'click',
   methods: ['GET', 'HEAD'],
   async handle(env, visit) {
-    const claims = verifyTokenNow(env, visit, 'click') ?? (await verifyToken(env, visit, 'click'))
+    const claims = await verifyToken(env, visit, 'click')
     const query = new URLSearchParams(visit.search)
     const target = query.get(CLICK_TARGET_PARAM)
     const mac = query.get(CLICK_MAC_PARAM) ?? undefined
