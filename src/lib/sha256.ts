@@ -1,5 +1,8 @@
-// Synchronous SHA-256 and HMAC-SHA256 (FIPS 180-4, RFC 2104) in plain JS, so the
-// per-recipient path can MAC without async Web Crypto calls and without node:crypto.
+// Synchronous SHA-256 and HMAC-SHA256 (FIPS 180-4, RFC 2104), so the per-recipient
+// path and the pixel can MAC without async Web Crypto calls. Where the runtime offers
+// node:crypto's one-shot `hash()` (Node >= 20.12, and runtimes that mirror node:crypto),
+// it hashes natively (SHA-NI where the CPU has it: a pixel token's MACs cost a quarter
+// of the JS rounds); elsewhere (browsers, workers) the plain JS rounds below do.
 
 // Int32 throughout: V8 keeps int32 values in registers, while uint32 values past
 // 2^31 (what `>>> 0` and Uint32Array loads give) become doubles. Same bits.
@@ -16,6 +19,38 @@ const K = new Int32Array([
 const IV = new Int32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19])
 const W = new Int32Array(64)
 const encoder = new TextEncoder()
+
+/** node:crypto's `hash(algorithm, data, outputEncoding)`: no object per call, unlike `createHash`. */
+type OneShotHash = (algorithm: 'sha256', data: Uint8Array, outputEncoding: 'latin1') => string
+
+/** The runtime's one-shot SHA-256, when it has one that gives the FIPS 180-4 digest of "abc". */
+function findNativeHash(): OneShotHash | undefined {
+  try {
+    const runtime = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
+    const crypto = runtime?.getBuiltinModule?.('node:crypto') as { hash?: unknown } | undefined
+    if (typeof crypto?.hash !== 'function') return undefined
+    const hash = crypto.hash as OneShotHash
+    const abc = hash('sha256', Uint8Array.of(97, 98, 99), 'latin1')
+    let hex = ''
+    for (let i = 0; i < abc.length; i++) hex += abc.charCodeAt(i).toString(16).padStart(2, '0')
+    return hex === 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad' ? hash : undefined
+  } catch {
+    return undefined
+  }
+}
+
+let nativeHash: OneShotHash | undefined = findNativeHash()
+
+/**
+ * Whether SHA-256 runs natively (node:crypto's `hash()`) rather than in JS.
+ * `useNative(false)` forces the JS rounds and `useNative(true)` goes back to
+ * the runtime's hash when it has one: for tests that hold both to the same
+ * answers. Returns whether hashing is now native.
+ */
+export function useNative(native: boolean): boolean {
+  nativeHash = native ? findNativeHash() : undefined
+  return nativeHash !== undefined
+}
 
 /** Compresses the 64-byte block of `block` at `offset` into `state`. */
 function compress(state: Int32Array, block: Uint8Array, offset: number): void {
@@ -130,6 +165,10 @@ function absorbMessage(state: Int32Array, message: Uint8Array | string, prefixBy
 
 /** SHA-256 of bytes or of a string's UTF-8 encoding. */
 export function sha256(data: Uint8Array | string): Uint8Array {
+  if (nativeHash) {
+    const length = typeof data === 'string' ? utf8(data) : data.length
+    return latin1Into(nativeHash('sha256', typeof data === 'string' ? text.subarray(0, length) : data, 'latin1'), new Uint8Array(32), 0)
+  }
   STATE.set(IV)
   absorbMessage(STATE, data, 0)
   return digestInto(STATE, new Uint8Array(32))
@@ -147,12 +186,20 @@ export function toHex(bytes: Uint8Array): string {
   return s
 }
 
-/** An HMAC-SHA256 key with its inner and outer pad states precomputed, so each MAC costs two or three compressions for short messages. */
+/**
+ * An HMAC-SHA256 key: its padded blocks for a native hash, and for the JS
+ * rounds their states precomputed, so each MAC costs two or three
+ * compressions for short messages.
+ */
 export interface HmacKey {
   readonly inner: Int32Array
   readonly outer: Int32Array
   /** The bytes the inner state has absorbed: the 64 of the pad, and any prefix of {@link hmacKeyAfter}. */
   readonly absorbed: number
+  /** The inner pad block followed by any prefix of {@link hmacKeyAfter}: what the inner hash reads before the message. */
+  readonly innerBytes: Uint8Array
+  /** The outer pad block. */
+  readonly outerBytes: Uint8Array
 }
 
 /** Prepares an HMAC-SHA256 key. */
@@ -171,7 +218,7 @@ export function hmacKey(secret: Uint8Array): HmacKey {
   const outer = new Int32Array(IV)
   compress(outer, opad, 0)
   key = new Uint8Array(0)
-  return { inner, outer, absorbed: 64 }
+  return { inner, outer, absorbed: 64, innerBytes: ipad, outerBytes: opad }
 }
 
 /**
@@ -183,7 +230,10 @@ export function hmacKeyAfter(key: HmacKey, prefix: Uint8Array): HmacKey {
   if (prefix.length % 64 !== 0) throw new RangeError('hmacKeyAfter: the prefix must be whole 64-byte blocks')
   const inner = new Int32Array(key.inner)
   for (let off = 0; off < prefix.length; off += 64) compress(inner, prefix, off)
-  return { inner, outer: key.outer, absorbed: key.absorbed + prefix.length }
+  const innerBytes = new Uint8Array(key.innerBytes.length + prefix.length)
+  innerBytes.set(key.innerBytes)
+  innerBytes.set(prefix, key.innerBytes.length)
+  return { inner, outer: key.outer, absorbed: key.absorbed + prefix.length, innerBytes, outerBytes: key.outerBytes }
 }
 
 /**
@@ -197,6 +247,7 @@ export function hmac(key: HmacKey, message: Uint8Array | string, out: Uint8Array
     if (typeof message === 'string' || !(0 <= from && from <= to && to <= message.length))
       throw new RangeError('hmac: start and end must lie within the message bytes')
   }
+  if (nativeHash) return nativeHmac(nativeHash, key, message, out, start, end)
   STATE.set(key.inner)
   absorbMessage(STATE, message, key.absorbed, start, end)
   // The outer hash is one block, made here as words: the inner digest, 0x80, zeros, and the
@@ -208,6 +259,35 @@ export function hmac(key: HmacKey, message: Uint8Array | string, out: Uint8Array
   STATE.set(key.outer)
   compressWords(STATE)
   return digestInto(STATE, out)
+}
+
+// Scratch space of the native HMAC: the inner hash's input (pad, prefix, message) and the outer one's (pad, inner digest).
+let innerInput = new Uint8Array(1024)
+const outerInput = new Uint8Array(64 + 32)
+
+/** The 32 bytes of a latin1 digest string into `out` at `offset`. */
+function latin1Into(digest: string, out: Uint8Array, offset: number): Uint8Array {
+  for (let i = 0; i < 32; i++) out[offset + i] = digest.charCodeAt(i)
+  return out
+}
+
+/** {@link hmac} through the runtime's one-shot hash: two native calls, each over one contiguous copy. */
+function nativeHmac(hash: OneShotHash, key: HmacKey, message: Uint8Array | string, out: Uint8Array, start = 0, end?: number): Uint8Array {
+  const head = key.innerBytes.length
+  // A string's UTF-8 bytes are at most three per UTF-16 unit.
+  const most = head + (typeof message === 'string' ? message.length * 3 : (end ?? message.length) - start)
+  if (most > innerInput.length) innerInput = new Uint8Array(Math.max(most, innerInput.length * 2))
+  innerInput.set(key.innerBytes)
+  let length: number
+  if (typeof message === 'string') length = encoder.encodeInto(message, innerInput.subarray(head)).written
+  else {
+    const to = end ?? message.length
+    length = to - start
+    innerInput.set(start === 0 && to === message.length ? message : message.subarray(start, to), head)
+  }
+  latin1Into(hash('sha256', innerInput.subarray(0, head + length), 'latin1'), outerInput, 64)
+  outerInput.set(key.outerBytes)
+  return latin1Into(hash('sha256', outerInput, 'latin1'), out, 0)
 }
 
 /** Compares two strings in time independent of where they differ. */

@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto'
 import fc from 'fast-check'
-import { describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { asciiBytes, decodeBase64url, decodeBase64urlBytes, encodeBase64url, isBase64urlBytesOf, isCanonicalBase64url, randomId } from '../../src/lib/base64url.js'
 
 // The byte-level functions, read over a string's characters as the token check reads them.
@@ -12,65 +12,98 @@ const isBase64urlOf = (text: string, start: number, end: number, bytes: Uint8Arr
   const chars = asciiBytes(text)
   return chars !== undefined && isBase64urlBytesOf(chars, start, end, bytes, length)
 }
-import { hmac, hmacKey, hmacKeyAfter, sha256Hex, timingSafeEqual, toHex } from '../../src/lib/sha256.js'
+import { hmac, hmacKey, hmacKeyAfter, sha256, sha256Hex, timingSafeEqual, toHex, useNative } from '../../src/lib/sha256.js'
 
-describe('sha256', () => {
-  test('matches the FIPS 180-4 examples', () => {
-    expect(sha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad')
-    expect(sha256Hex('')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855')
-    expect(sha256Hex('abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq')).toBe(
-      '248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1',
-    )
+test('Node has a native one-shot SHA-256, which the module uses by default', () => {
+  expect(useNative(true)).toBe(true)
+})
+
+// Every answer below, from node:crypto's hash() and from the JS rounds (browsers and workers).
+describe.each([
+  ['native', true],
+  ['js', false],
+])('%s SHA-256', (_name, native) => {
+  beforeAll(() => {
+    expect(useNative(native)).toBe(native)
+  })
+  afterAll(() => {
+    useNative(true)
   })
 
-  test('matches node:crypto for every length around the block edges and for random input', () => {
-    for (let n = 0; n < 300; n++) {
-      const data = randomBytes(n)
-      expect(sha256Hex(data)).toBe(createHash('sha256').update(data).digest('hex'))
-    }
-    fc.assert(
-      fc.property(fc.string({ unit: 'grapheme' }), (s) => sha256Hex(s) === createHash('sha256').update(s).digest('hex')),
-    )
+  describe('sha256', () => {
+    test('matches the FIPS 180-4 examples', () => {
+      expect(sha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad')
+      expect(sha256Hex('')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855')
+      expect(sha256Hex('abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq')).toBe(
+        '248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1',
+      )
+    })
+
+    test('matches node:crypto for every length around the block edges and for random input', () => {
+      for (let n = 0; n < 300; n++) {
+        const data = randomBytes(n)
+        expect(sha256Hex(data)).toBe(createHash('sha256').update(data).digest('hex'))
+      }
+      fc.assert(
+        fc.property(fc.string({ unit: 'grapheme' }), (s) => sha256Hex(s) === createHash('sha256').update(s).digest('hex')),
+      )
+    })
+  })
+
+  describe('hmac', () => {
+    test('matches node:crypto for short, block-sized and long keys', () => {
+      for (const keyLength of [1, 32, 64, 65, 200]) {
+        const secret = randomBytes(keyLength)
+        const key = hmacKey(secret)
+        for (let n = 0; n < 150; n += 7) {
+          const msg = randomBytes(n)
+          expect(toHex(hmac(key, msg))).toBe(createHmac('sha256', secret).update(msg).digest('hex'))
+        }
+      }
+    })
+
+    test('property: a byte range, and a key that absorbed a prefix, give the MAC of exactly those bytes', () => {
+      const secret = randomBytes(32)
+      const key = hmacKey(secret)
+      const reference = (bytes: Uint8Array) => createHmac('sha256', secret).update(bytes).digest('hex')
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(), fc.nat(), fc.integer({ min: 0, max: 3 }), (bytes, a, b, blocks) => {
+          const start = a % (bytes.length + 1)
+          const end = start + (b % (bytes.length - start + 1))
+          expect(toHex(hmac(key, bytes, new Uint8Array(32), start, end))).toBe(reference(bytes.subarray(start, end)))
+          const prefix = randomBytes(64 * blocks)
+          const after = hmacKeyAfter(key, prefix)
+          expect(toHex(hmac(after, bytes, new Uint8Array(32), start, end))).toBe(reference(Buffer.concat([prefix, bytes.subarray(start, end)])))
+          expect(toHex(hmac(after, bytes))).toBe(reference(Buffer.concat([prefix, bytes])))
+        }),
+      )
+      expect(() => hmac(key, new Uint8Array(4), undefined, 2, 5)).toThrow(RangeError)
+      expect(() => hmac(key, 'text', undefined, 0, 2)).toThrow(RangeError)
+      expect(() => hmacKeyAfter(key, new Uint8Array(10))).toThrow(RangeError)
+    })
+    test('sha256 of a string and of its UTF-8 bytes agree, and each call gets its own digest', () => {
+      const a = sha256('héllo wörld')
+      const b = sha256(new TextEncoder().encode('héllo wörld'))
+      expect(a).toEqual(b)
+      expect(a).not.toBe(b)
+      expect(toHex(a)).toBe(createHash('sha256').update('héllo wörld').digest('hex'))
+    })
+
+    test('hmac of a long string (past the scratch size) and of a long byte range', () => {
+      const secret = randomBytes(32)
+      const key = hmacKey(secret)
+      const long = 'é'.repeat(3000)
+      expect(toHex(hmac(key, long))).toBe(createHmac('sha256', secret).update(long).digest('hex'))
+      const bytes = randomBytes(5000)
+      expect(toHex(hmac(key, bytes, new Uint8Array(32), 7, 4999))).toBe(createHmac('sha256', secret).update(bytes.subarray(7, 4999)).digest('hex'))
+    })
   })
 })
 
-describe('hmac', () => {
-  test('matches node:crypto for short, block-sized and long keys', () => {
-    for (const keyLength of [1, 32, 64, 65, 200]) {
-      const secret = randomBytes(keyLength)
-      const key = hmacKey(secret)
-      for (let n = 0; n < 150; n += 7) {
-        const msg = randomBytes(n)
-        expect(toHex(hmac(key, msg))).toBe(createHmac('sha256', secret).update(msg).digest('hex'))
-      }
-    }
-  })
-
-  test('property: a byte range, and a key that absorbed a prefix, give the MAC of exactly those bytes', () => {
-    const secret = randomBytes(32)
-    const key = hmacKey(secret)
-    const reference = (bytes: Uint8Array) => createHmac('sha256', secret).update(bytes).digest('hex')
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(), fc.nat(), fc.integer({ min: 0, max: 3 }), (bytes, a, b, blocks) => {
-        const start = a % (bytes.length + 1)
-        const end = start + (b % (bytes.length - start + 1))
-        expect(toHex(hmac(key, bytes, new Uint8Array(32), start, end))).toBe(reference(bytes.subarray(start, end)))
-        const prefix = randomBytes(64 * blocks)
-        const after = hmacKeyAfter(key, prefix)
-        expect(toHex(hmac(after, bytes, new Uint8Array(32), start, end))).toBe(reference(Buffer.concat([prefix, bytes.subarray(start, end)])))
-        expect(toHex(hmac(after, bytes))).toBe(reference(Buffer.concat([prefix, bytes])))
-      }),
-    )
-    expect(() => hmac(key, new Uint8Array(4), undefined, 2, 5)).toThrow(RangeError)
-    expect(() => hmac(key, 'text', undefined, 0, 2)).toThrow(RangeError)
-    expect(() => hmacKeyAfter(key, new Uint8Array(10))).toThrow(RangeError)
-  })
-
-  test('timingSafeEqual', () => {
-    expect(timingSafeEqual('abc', 'abc')).toBe(true)
-    expect(timingSafeEqual('abc', 'abd')).toBe(false)
-    expect(timingSafeEqual('abc', 'ab')).toBe(false)
-  })
+test('timingSafeEqual', () => {
+  expect(timingSafeEqual('abc', 'abc')).toBe(true)
+  expect(timingSafeEqual('abc', 'abd')).toBe(false)
+  expect(timingSafeEqual('abc', 'ab')).toBe(false)
 })
 
 describe('base64url', () => {
