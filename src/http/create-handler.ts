@@ -94,6 +94,7 @@ export function createHandler(options: HandlerOptions): Handler {
     maxBodyBytes: count(options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES, 'maxBodyBytes'),
     storeTimeoutMs,
     deadlines: new Deadlines(storeTimeoutMs),
+    storeTimeoutMessage: `the store did not answer within ${storeTimeoutMs} ms`,
   }
   if (env.maxAgeMs <= env.minDelayMs) throw new HttpError('invalid-option', 'forms.maxAgeMs must be larger than forms.minDelayMs')
   const now = options.now ?? (() => new Date())

@@ -52,6 +52,11 @@ export function useNative(native: boolean): boolean {
   return nativeHash !== undefined
 }
 
+/** Whether SHA-256 runs natively now (see {@link useNative}): a precomputed midstate ({@link hmacKeyAfter}) then saves nothing. */
+export function isNative(): boolean {
+  return nativeHash !== undefined
+}
+
 /** Compresses the 64-byte block of `block` at `offset` into `state`. */
 function compress(state: Int32Array, block: Uint8Array, offset: number): void {
   for (let i = 0; i < 16; i++, offset += 4) W[i] = (block[offset]! << 24) | (block[offset + 1]! << 16) | (block[offset + 2]! << 8) | block[offset + 3]!

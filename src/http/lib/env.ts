@@ -30,6 +30,8 @@ export interface HandlerEnv {
   storeTimeoutMs: number
   /** The timer behind `storeTimeoutMs`, shared by every store call of the handler. */
   deadlines: Deadlines
+  /** The message of a store call that timed out. */
+  storeTimeoutMessage: string
 }
 
 /** One request as the routes see it. */
@@ -100,7 +102,7 @@ function tokenFailure(err: unknown): unknown {
 
 /** Runs one store call, rejecting when it takes longer than `storeTimeoutMs` (the call itself may still finish later). */
 function withinTimeout<T>(env: HandlerEnv, call: () => Promise<T>): Promise<T> {
-  return env.deadlines.run(call, `the store did not answer within ${env.storeTimeoutMs} ms`)
+  return env.deadlines.run(call, env.storeTimeoutMessage)
 }
 
 /**
