@@ -267,8 +267,11 @@ export function hmac(key: HmacKey, message: Uint8Array | string, out: Uint8Array
 }
 
 // Scratch space of the native HMAC: the inner hash's input (pad, prefix, message) and the outer one's (pad, inner digest).
+const MAX_SHARED_INPUT = 8192
 let innerInput = new Uint8Array(1024)
 const outerInput = new Uint8Array(64 + 32)
+// Views of `innerInput` by length: MACs of one kind share a length (the tokens of one shape), so each is made once.
+let innerViews: Uint8Array[] = []
 
 /** The 32 bytes of a latin1 digest string into `out` at `offset`. */
 function latin1Into(digest: string, out: Uint8Array, offset: number): Uint8Array {
@@ -281,16 +284,23 @@ function nativeHmac(hash: OneShotHash, key: HmacKey, message: Uint8Array | strin
   const head = key.innerBytes.length
   // A string's UTF-8 bytes are at most three per UTF-16 unit.
   const most = head + (typeof message === 'string' ? message.length * 3 : (end ?? message.length) - start)
-  if (most > innerInput.length) innerInput = new Uint8Array(Math.max(most, innerInput.length * 2))
-  innerInput.set(key.innerBytes)
+  // The shared scratch grows to a few KiB at most: a larger message gets a buffer of its own.
+  const shared = most <= MAX_SHARED_INPUT
+  if (shared && most > innerInput.length) {
+    innerInput = new Uint8Array(MAX_SHARED_INPUT)
+    innerViews = []
+  }
+  const input = shared ? innerInput : new Uint8Array(most)
+  input.set(key.innerBytes)
   let length: number
-  if (typeof message === 'string') length = encoder.encodeInto(message, innerInput.subarray(head)).written
+  if (typeof message === 'string') length = encoder.encodeInto(message, input.subarray(head)).written
   else {
     const to = end ?? message.length
     length = to - start
-    innerInput.set(start === 0 && to === message.length ? message : message.subarray(start, to), head)
+    input.set(start === 0 && to === message.length ? message : message.subarray(start, to), head)
   }
-  latin1Into(hash('sha256', innerInput.subarray(0, head + length), 'latin1'), outerInput, 64)
+  const view = shared ? (innerViews[head + length] ??= input.subarray(0, head + length)) : input.subarray(0, head + length)
+  latin1Into(hash('sha256', view, 'latin1'), outerInput, 64)
   outerInput.set(key.outerBytes)
   return latin1Into(hash('sha256', outerInput, 'latin1'), out, 0)
 }

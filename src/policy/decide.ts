@@ -22,6 +22,24 @@ export interface DecideOptions {
 
 type PurposeOutcome = { allowed: boolean; basis?: 'consent' | 'legacy-no-objection'; reason: string }
 
+/** The reason codes of one purpose, spelled once rather than for every decision. */
+function reasonsOf(purpose: Purpose) {
+  const reason = (what: string) => `${purpose}:${what}`
+  return {
+    granted: reason('granted'),
+    grantedLater: reason('granted-later'),
+    denied: reason('denied'),
+    withdrawn: reason('withdrawn'),
+    collectedUnknown: reason('collected-unknown'),
+    optInRequired: reason('opt-in-required'),
+    legacyTransition: reason('legacy-transition'),
+    legacyStrict: reason('legacy-strict'),
+    legacyNotInformed: reason('legacy-not-informed'),
+    legacyNoObjection: reason('legacy-no-objection'),
+  }
+}
+const REASONS = { opens: reasonsOf('opens'), clicks: reasonsOf('clicks') }
+
 let defaultPolicy: Policy | undefined
 // `id@version` of each policy object met: decisions are made per recipient and per pixel hit.
 const policyIds = new WeakMap<Policy, string>()
@@ -58,71 +76,72 @@ export function decide(consent: ConsentRecord | null | undefined, category: Cate
   validateCategory(category)
   if (consent != null) validateRecord(consent)
   const policyId = policyIdOf(policy)
-  const result = (send: boolean, opens: boolean, clicks: boolean, basis: Basis, reasons: string[]): Decision => ({
-    send,
-    opens,
-    clicks,
-    basis,
-    reasons,
-    policy: policyId,
-  })
 
-  if (policy.exemptCategories.includes(category)) return result(true, false, false, 'exempt', [`${category}-exempt`])
-  if (consent?.subscribed === false) return result(false, false, false, 'none', ['unsubscribed'])
-  if (category === 'consent-request') return decideConsentRequest(consent, policy, now, result)
-  if (!policy.trackingEnabled) return result(true, false, false, 'none', ['kill-switch'])
+  if (policy.exemptCategories.includes(category)) return decision(true, false, false, 'exempt', [`${category}-exempt`], policyId)
+  if (consent?.subscribed === false) return decision(false, false, false, 'none', ['unsubscribed'], policyId)
+  if (category === 'consent-request') return decideConsentRequest(consent, policy, now, policyId)
+  if (!policy.trackingEnabled) return decision(true, false, false, 'none', ['kill-switch'], policyId)
   if (consent == null) {
-    if (policy.listHygiene) return { ...result(true, true, false, 'exempt', ['unknown-contact', 'opens:list-hygiene']), listHygiene: true }
-    return result(true, false, false, 'none', ['unknown-contact'])
+    if (policy.listHygiene) return { ...decision(true, true, false, 'exempt', ['unknown-contact', 'opens:list-hygiene'], policyId), listHygiene: true }
+    return decision(true, false, false, 'none', ['unknown-contact'], policyId)
   }
 
   const today = dayOf(now, policy.timeZone)
   const opens = decidePurpose(consent, 'opens', policy, now, today)
   const clicks = decidePurpose(consent, 'clicks', policy, now, today)
   const reasons = [opens.reason, clicks.reason]
-  const bases = [opens.basis, clicks.basis]
-  const basis: Basis = bases.includes('legacy-no-objection') ? 'legacy-no-objection' : bases.includes('consent') ? 'consent' : 'none'
+  const basis: Basis =
+    opens.basis === 'legacy-no-objection' || clicks.basis === 'legacy-no-objection'
+      ? 'legacy-no-objection'
+      : opens.basis === 'consent' || clicks.basis === 'consent'
+        ? 'consent'
+        : 'none'
   if (!opens.allowed && policy.listHygiene && consent.opens.status === 'unknown') {
     // The hygiene exemption never overrides an explicit refusal, only silence.
     reasons.push('opens:list-hygiene')
     const hygieneBasis = basis === 'none' ? 'exempt' : basis
-    return { ...result(true, true, clicks.allowed, hygieneBasis, reasons), listHygiene: true }
+    return { ...decision(true, true, clicks.allowed, hygieneBasis, reasons, policyId), listHygiene: true }
   }
-  return result(true, opens.allowed, clicks.allowed, basis, reasons)
+  return decision(true, opens.allowed, clicks.allowed, basis, reasons, policyId)
+}
+
+/** A decision: its fields always in this order, so every decision has one shape. */
+function decision(send: boolean, opens: boolean, clicks: boolean, basis: Basis, reasons: string[], policy: string): Decision {
+  return { send, opens, clicks, basis, reasons, policy }
 }
 
 function decidePurpose(consent: ConsentRecord, purpose: Purpose, policy: Policy, now: Date, today: string): PurposeOutcome {
   const state: PurposeState = consent[purpose]
+  const reason = REASONS[purpose]
   switch (state.status) {
     case 'granted':
       // A grant dated after the send (clock skew, a future-dated import) is not consent yet.
-      if (state.at && state.at.getTime() > now.getTime()) return { allowed: false, reason: `${purpose}:granted-later` }
-      return { allowed: true, basis: 'consent', reason: `${purpose}:granted` }
+      if (state.at && state.at.getTime() > now.getTime()) return { allowed: false, reason: reason.grantedLater }
+      return { allowed: true, basis: 'consent', reason: reason.granted }
     case 'denied':
-      return { allowed: false, reason: `${purpose}:denied` }
+      return { allowed: false, reason: reason.denied }
     case 'withdrawn':
-      return { allowed: false, reason: `${purpose}:withdrawn` }
+      return { allowed: false, reason: reason.withdrawn }
     case 'unknown':
       break
   }
-  if (!consent.collectedAt) return { allowed: false, reason: `${purpose}:collected-unknown` }
-  if (dayOf(consent.collectedAt, policy.timeZone) >= policy.regimeStart) return { allowed: false, reason: `${purpose}:opt-in-required` }
-  if (today <= policy.transitionEnd) return { allowed: true, basis: 'legacy-no-objection', reason: `${purpose}:legacy-transition` }
-  if (policy.legacy === 'strict') return { allowed: false, reason: `${purpose}:legacy-strict` }
-  if (!consent.informedAt || consent.informedAt.getTime() > now.getTime())
-    return { allowed: false, reason: `${purpose}:legacy-not-informed` }
-  return { allowed: true, basis: 'legacy-no-objection', reason: `${purpose}:legacy-no-objection` }
+  if (!consent.collectedAt) return { allowed: false, reason: reason.collectedUnknown }
+  if (dayOf(consent.collectedAt, policy.timeZone) >= policy.regimeStart) return { allowed: false, reason: reason.optInRequired }
+  if (today <= policy.transitionEnd) return { allowed: true, basis: 'legacy-no-objection', reason: reason.legacyTransition }
+  if (policy.legacy === 'strict') return { allowed: false, reason: reason.legacyStrict }
+  if (!consent.informedAt || consent.informedAt.getTime() > now.getTime()) return { allowed: false, reason: reason.legacyNotInformed }
+  return { allowed: true, basis: 'legacy-no-objection', reason: reason.legacyNoObjection }
 }
 
 function decideConsentRequest(
   consent: ConsentRecord | null | undefined,
   policy: Policy,
   now: Date,
-  result: (send: boolean, opens: boolean, clicks: boolean, basis: Basis, reasons: string[]) => Decision,
+  policyId: string,
 ): Decision {
-  if (consent == null) return result(true, false, false, 'none', ['consent-request'])
+  if (consent == null) return decision(true, false, false, 'none', ['consent-request'], policyId)
   if (consent.opens.status === 'granted' && consent.clicks.status === 'granted')
-    return result(false, false, false, 'none', ['already-granted'])
+    return decision(false, false, false, 'none', ['already-granted'], policyId)
   // The last time the contact was asked or said no starts the wait.
   let last: Date | undefined = consent.lastRequestAt
   for (const state of [consent.opens, consent.clicks]) {
@@ -133,7 +152,7 @@ function decideConsentRequest(
       (s) => s.status === 'granted' && s.at !== undefined && s.at >= last!,
     )
     const askAgainFrom = addMonths(dayOf(last, policy.timeZone), policy.requestCooldownMonths)
-    if (!answeredSince && dayOf(now, policy.timeZone) < askAgainFrom) return result(false, false, false, 'none', ['request-cooldown'])
+    if (!answeredSince && dayOf(now, policy.timeZone) < askAgainFrom) return decision(false, false, false, 'none', ['request-cooldown'], policyId)
   }
-  return result(true, false, false, 'none', ['consent-request'])
+  return decision(true, false, false, 'none', ['consent-request'], policyId)
 }

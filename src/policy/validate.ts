@@ -59,7 +59,9 @@ export function validateRecord(consent: ConsentRecord): void {
         'invalid-status',
         `consent.${purpose}.status ${JSON.stringify(state.status)} is not one of ${STATUSES.join(', ')}`,
       )
-    validateDate(state.at, `consent.${purpose}.at`)
+    // The field name is built only for a bad date: this runs on every pixel hit and every decision.
+    const at = state.at
+    if (at !== undefined && (!(at instanceof Date) || Number.isNaN(at.getTime()))) validateDate(at, `consent.${purpose}.at`)
   }
   validateDate(consent.collectedAt, 'consent.collectedAt')
   validateDate(consent.informedAt, 'consent.informedAt')

@@ -24,85 +24,13 @@ const LOWER_Z = 122
 // Whole numbers of up to 15 digits are exact doubles, as JSON.parse reads them.
 const MAX_DIGITS = 15
 
-/** Where the reader is: a position in the text, or -1 once the text is not of the accepted form. */
-let at = 0
-
-/** The end of the string starting at `start` (its opening quote), just past its closing quote; -1 for an escape or a control character. */
-function stringEnd(text: string, start: number): number {
-  for (let i = start + 1; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (c === QUOTE) return i + 1
-    if (c === BACKSLASH || c < 32) return -1
-  }
-  return -1
-}
-
-/** A string value at `at`, or `undefined` (with `at` = -1). */
-function readString(text: string): string | undefined {
-  if (text.charCodeAt(at) !== QUOTE) return fail()
-  const end = stringEnd(text, at)
-  if (end < 0) return fail()
-  const value = text.slice(at + 1, end - 1)
-  at = end
-  return value
-}
-
-/** A whole number at `at` (no sign, no leading zero, at most 15 digits), or `undefined`. */
-function readNumber(text: string): number | undefined {
-  let value = 0
-  let digits = 0
-  for (; at < text.length; at++, digits++) {
-    const c = text.charCodeAt(at)
-    if (c < ZERO || c > NINE) break
-    if (digits === MAX_DIGITS || (digits === 1 && value === 0)) return fail()
-    value = value * 10 + (c - ZERO)
-  }
-  return digits === 0 ? fail() : value
-}
-
-/** An array of strings at `at`, or `undefined`. */
-function readStrings(text: string): string[] | undefined {
-  at++ // [
-  const values: string[] = []
-  if (text.charCodeAt(at) === CLOSE_BRACKET) {
-    at++
-    return values
-  }
-  for (;;) {
-    const value = readString(text)
-    if (value === undefined) return undefined
-    values.push(value)
-    const c = text.charCodeAt(at++)
-    if (c === CLOSE_BRACKET) return values
-    if (c !== COMMA) return fail()
-  }
-}
-
-function fail(): undefined {
-  at = -1
-  return undefined
-}
-
-/** The length of the key at `at` (lowercase ASCII letters between quotes, followed by a colon), or -1. */
-function keyLength(text: string): number {
-  if (text.charCodeAt(at) !== QUOTE) return -1
-  let i = at + 1
-  for (; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (c < LOWER_A || c > LOWER_Z) break
-  }
-  if (text.charCodeAt(i) !== QUOTE || text.charCodeAt(i + 1) !== COLON) return -1
-  return i - at - 1
-}
-
 /**
- * Stores `value` under the key of `length` letters at `at` + 1, when it is a
+ * Stores `value` under the key of `length` letters at `k`, when it is a
  * claim this library writes (or jose checks): through a literal property
  * name, so V8 neither looks the key up in its string table nor goes
  * megamorphic. False for any other key.
  */
-function storeClaim(claims: Claims, text: string, length: number, value: unknown): boolean {
-  const k = at + 1
+function storeClaim(claims: Claims, text: string, k: number, length: number, value: unknown): boolean {
   const a = text.charCodeAt(k)
   const b = text.charCodeAt(k + 1)
   if (length === 2) {
@@ -148,24 +76,61 @@ interface Claims {
  * `undefined` for any other text (parse that with `JSON.parse`).
  */
 export function readClaimsJson(text: string): Record<string, unknown> | undefined {
-  if (text.charCodeAt(0) !== OPEN_BRACE) return undefined
+  const n = text.length
+  if (n < 2 || text.charCodeAt(0) !== OPEN_BRACE) return undefined
   const claims: Claims = {}
-  at = 1
-  if (text.charCodeAt(at) === CLOSE_BRACE) return text.length === 2 ? (claims as Record<string, unknown>) : undefined
+  if (text.charCodeAt(1) === CLOSE_BRACE) return n === 2 ? (claims as Record<string, unknown>) : undefined
+  let i = 1
   for (;;) {
-    const length = keyLength(text)
-    if (length < 0) return undefined
-    const key = at
-    at += length + 3 // the quotes and the colon
-    const c = text.charCodeAt(at)
-    const value = c === QUOTE ? readString(text) : c === OPEN_BRACKET ? readStrings(text) : readNumber(text)
-    if (value === undefined) return undefined
-    const end = at
-    at = key
-    if (!storeClaim(claims, text, length, value)) return undefined
-    at = end
-    const next = text.charCodeAt(at++)
-    if (next === CLOSE_BRACE) return at === text.length ? (claims as Record<string, unknown>) : undefined
-    if (next !== COMMA) return undefined
+    // A key: lowercase ASCII letters between quotes (so never `__proto__`), then a colon.
+    if (text.charCodeAt(i) !== QUOTE) return undefined
+    const key = i + 1
+    i = key
+    for (let c = text.charCodeAt(i); c >= LOWER_A && c <= LOWER_Z; c = text.charCodeAt(++i));
+    const keyLength = i - key
+    if (text.charCodeAt(i) !== QUOTE || text.charCodeAt(i + 1) !== COLON) return undefined
+    i += 2
+    let value: unknown
+    let c = text.charCodeAt(i)
+    if (c === QUOTE || c === OPEN_BRACKET) {
+      const list = c === OPEN_BRACKET
+      const strings: string[] | undefined = list ? [] : undefined
+      if (list) i++
+      if (list && text.charCodeAt(i) === CLOSE_BRACKET) i++
+      else {
+        for (;;) {
+          // A string without escapes or control characters.
+          if (text.charCodeAt(i) !== QUOTE) return undefined
+          const from = i + 1
+          for (i = from; i < n; i++) {
+            c = text.charCodeAt(i)
+            if (c === QUOTE || c === BACKSLASH || c < 32) break
+          }
+          if (c !== QUOTE || i >= n) return undefined
+          const string = text.slice(from, i++)
+          if (!strings) {
+            value = string
+            break
+          }
+          strings.push(string)
+          c = text.charCodeAt(i++)
+          if (c === CLOSE_BRACKET) break
+          if (c !== COMMA) return undefined
+        }
+      }
+      if (strings) value = strings
+    } else {
+      // A whole number: no sign, no leading zero, at most 15 digits.
+      let number = 0
+      const from = i
+      for (; c >= ZERO && c <= NINE; c = text.charCodeAt(++i)) number = number * 10 + (c - ZERO)
+      const digits = i - from
+      if (digits === 0 || digits > MAX_DIGITS || (digits > 1 && text.charCodeAt(from) === ZERO)) return undefined
+      value = number
+    }
+    if (!storeClaim(claims, text, key, keyLength, value)) return undefined
+    c = text.charCodeAt(i++)
+    if (c === CLOSE_BRACE) return i === n ? (claims as Record<string, unknown>) : undefined
+    if (c !== COMMA) return undefined
   }
 }
