@@ -103,7 +103,8 @@ export function createHandler(options: HandlerOptions): Handler {
   const routesStart = basePath.length + 1
   const handles = (pathname: string) => basePath === '' || pathname === basePath || (pathname.startsWith(basePath) && pathname.charCodeAt(basePath.length) === 47)
 
-  async function respond(request: Request, context: RequestContext = {}): Promise<PlainResponse> {
+  /** The plain response; without a promise when the route answered at once (see `Route.handle`). */
+  function respond(request: Request, context: RequestContext = {}): PlainResponse | Promise<PlainResponse> {
     const fixed = options.locale
     // Every field from the start (one object shape for every visit); filled in as the request is read.
     const visit: Partial<Visit> & { locale: Visit['locale']; negotiated: boolean; head: boolean } = {
@@ -134,15 +135,22 @@ export function createHandler(options: HandlerOptions): Handler {
       route = match.route
       visit.token = match.token
       if (!route.methods.includes(request.method)) throw new HttpError('method-not-allowed', `${request.method} is not allowed here`)
-      return await route.handle(env, visit as Visit)
+      const answer = route.handle(env, visit as Visit)
+      if (!(answer instanceof Promise)) return answer
+      const routed = route
+      return answer.catch((err: unknown) => failed(err, visit, routed))
     } catch (err) {
-      try {
-        return await errorResponse(err, visit, route)
-      } catch (failure) {
-        // Rendering the error page failed too: a bare answer, so the handler still never rejects.
-        logger.error('email-tracking-consent: the error page failed', { error: failure })
-        return { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }, body: null }
-      }
+      return failed(err, visit, route)
+    }
+  }
+
+  async function failed(err: unknown, visit: Partial<Visit> & Pick<Visit, 'locale' | 'negotiated' | 'head'>, route: Route | undefined): Promise<PlainResponse> {
+    try {
+      return await errorResponse(err, visit, route)
+    } catch (failure) {
+      // Rendering the error page failed too: a bare answer, so the handler still never rejects.
+      logger.error('email-tracking-consent: the error page failed', { error: failure })
+      return { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }, body: null }
     }
   }
 

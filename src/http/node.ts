@@ -102,13 +102,21 @@ export function toNodeListener(handler: WebHandler, options: NodeListenerOptions
       next()
       return
     }
-    serve(handler, req, res, target, limit).catch((err: unknown) => {
+    const failed = (err: unknown): void => {
       if (next) return next(err)
       if (!res.headersSent) {
         res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
         res.end('Internal Server Error\n')
       } else res.destroy(err instanceof Error ? err : undefined)
-    })
+    }
+    let pending: Promise<void> | undefined
+    try {
+      pending = serve(handler, req, res, target, limit)
+    } catch (err) {
+      failed(err)
+      return
+    }
+    pending?.catch(failed)
   }
 }
 
@@ -162,7 +170,12 @@ class ClientAbort {
   }
 }
 
-async function serve(handler: WebHandler, req: IncomingMessage, res: ServerResponse, target: string, limit: number): Promise<void> {
+/**
+ * Hands one request to the handler and writes its answer: at once (no
+ * promise) when a handler of this package answered without waiting, as it
+ * does for a pixel hit on a store that reads synchronously.
+ */
+function serve(handler: WebHandler, req: IncomingMessage, res: ServerResponse, target: string, limit: number): Promise<void> | undefined {
   const client = new ClientAbort(res)
   const method = req.method ?? 'GET'
   // A plain target needs no URL parsing until someone reads `request.url`; any other is parsed now.
@@ -171,16 +184,20 @@ async function serve(handler: WebHandler, req: IncomingMessage, res: ServerRespo
   if (plainTarget === undefined && !url) {
     res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
     res.end('Bad Request\n')
-    return
+    return undefined
   }
   const context: RequestContext = {}
-  if (req.socket.remoteAddress !== undefined) context.remoteAddress = req.socket.remoteAddress
+  const remoteAddress = req.socket.remoteAddress
+  if (remoteAddress !== undefined) context.remoteAddress = remoteAddress
   const body = NO_BODY.has(method) ? null : requestBody(req, res, limit)
   const request = lazyRequest({ req, target, plainTarget, parsed: url, method, raw: req.rawHeaders, body, client })
   // A handler of this package answers as plain data: no Response, no body stream, one write.
-  const plain = (handler as { [PLAIN_RESPONDER]?: (request: Request, context: RequestContext) => Promise<PlainResponse> })[PLAIN_RESPONDER]
-  if (plain) writePlain(await plain(request, context), req, res)
-  else await writeResponse(await handler(request, context), req, res, client)
+  const plain = (handler as { [PLAIN_RESPONDER]?: (request: Request, context: RequestContext) => PlainResponse | Promise<PlainResponse> })[PLAIN_RESPONDER]
+  if (!plain) return Promise.resolve(handler(request, context)).then((response) => writeResponse(response, req, res, client))
+  const answer = plain(request, context)
+  if (answer instanceof Promise) return answer.then((settled) => writePlain(settled, req, res))
+  writePlain(answer, req, res)
+  return undefined
 }
 
 function writePlain(plain: PlainResponse, req: IncomingMessage, res: ServerResponse): void {

@@ -6,6 +6,7 @@ import { toConsentRecord, type ContactState } from './fold.js'
 import { checkExportRange, cloneEvent } from './event-utils.js'
 import type { ConsentEvent, ConsentEventInput, ConsentStore, VerifyResult } from './types.js'
 import { contactIdProblem, DEFAULT_MAX_FUTURE_SKEW_MS, normalizeEvent } from './validate.js'
+import { offerReadNow } from './read-now.js'
 import { ChainWalk, isReadableEvent } from './verify.js'
 
 /**
@@ -100,6 +101,13 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): ConsentStor
     return plan.results.map(cloneEvent)
   }
 
+  const getNow = (contactId: string): ConsentRecord | null => {
+    ensureOpen()
+    if (contactIdProblem(contactId)) return null
+    const state = log.states.get(contactId)
+    return state ? toConsentRecord(state) : null
+  }
+
   const store: ConsentStore = {
     async record(event: ConsentEventInput): Promise<ConsentEvent> {
       return append([event])[0]!
@@ -111,10 +119,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): ConsentStor
     },
 
     async get(contactId: string): Promise<ConsentRecord | null> {
-      ensureOpen()
-      if (contactIdProblem(contactId)) return null
-      const state = log.states.get(contactId)
-      return state ? toConsentRecord(state) : null
+      return getNow(contactId)
     },
 
     async getMany(contactIds: readonly string[]): Promise<Map<string, ConsentRecord>> {
@@ -163,5 +168,6 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): ConsentStor
     },
   }
   logs.set(store, log)
+  offerReadNow(store, getNow)
   return store
 }

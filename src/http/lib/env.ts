@@ -3,6 +3,7 @@ import { personalUrl } from '../../lib/routes.js'
 import { decide } from '../../policy/decide.js'
 import { validateRecord } from '../../policy/validate.js'
 import type { ConsentRecord, Decision, Policy } from '../../policy/types.js'
+import { READ_NOW, type ReadNow } from '../../store/read-now.js'
 import type { ConsentEvent, ConsentEventInput, ConsentStore, Evidence } from '../../store/types.js'
 import { TokenError } from '../../tokens/errors.js'
 import { VERIFY_NOW, type VerifyNow } from '../../tokens/create.js'
@@ -106,17 +107,42 @@ function withinTimeout<T>(env: HandlerEnv, call: () => Promise<T>): Promise<T> {
 }
 
 /**
+ * The contact's current record, read without a promise when the store offers
+ * that ({@link READ_NOW}: the memory and SQLite stores, while `store.get` is
+ * still theirs); `undefined` when only `store.get()` can answer. Errors as
+ * {@link readRecord}'s, thrown.
+ */
+export function readRecordNow(env: HandlerEnv, contactId: string): ConsentRecord | null | undefined {
+  const fast = (env.store as { [READ_NOW]?: ReadNow })[READ_NOW]
+  if (fast?.get !== env.store.get) return undefined
+  let record: ConsentRecord | null | undefined
+  try {
+    record = fast.now(contactId)
+  } catch (cause) {
+    throw new HttpError('store-unavailable', 'The consent store could not be read', { cause })
+  }
+  return record === undefined ? undefined : usableRecord(record, contactId)
+}
+
+/**
  * The contact's current record. A store that fails, hangs past
  * `storeTimeoutMs`, or answers with something other than this contact's
  * well-formed record (a corrupt row) becomes `store-unavailable`.
  */
 export async function readRecord(env: HandlerEnv, contactId: string): Promise<ConsentRecord | null> {
+  const now = readRecordNow(env, contactId)
+  if (now !== undefined) return now
   let record: ConsentRecord | null | undefined
   try {
     record = await withinTimeout(env, () => env.store.get(contactId))
   } catch (cause) {
     throw new HttpError('store-unavailable', 'The consent store could not be read', { cause })
   }
+  return usableRecord(record, contactId)
+}
+
+/** A record as the store answered it, once it is this contact's well-formed record (`null` for none). */
+function usableRecord(record: ConsentRecord | null | undefined, contactId: string): ConsentRecord | null {
   if (record === null || record === undefined) return null
   try {
     validateRecord(record)

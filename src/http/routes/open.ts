@@ -1,7 +1,9 @@
 import { dayOf } from '../../policy/calendar.js'
 import { TokenError } from '../../tokens/errors.js'
-import { checkTokenNow, decideNow, readRecord, runHook, verifyToken } from '../lib/env.js'
-import { pixelResponse } from '../lib/responses.js'
+import type { ConsentRecord } from '../../policy/types.js'
+import type { TokenClaims } from '../../tokens/types.js'
+import { checkTokenNow, decideNow, readRecord, readRecordNow, runHook, verifyToken, type HandlerEnv, type Visit } from '../lib/env.js'
+import { pixelResponse, type PlainResponse } from '../lib/responses.js'
 import type { OpenReport } from '../types.js'
 import type { Route } from './route.js'
 
@@ -13,35 +15,47 @@ import type { Route } from './route.js'
 export const openRoute: Route = {
   purpose: 'open',
   methods: ['GET', 'HEAD'],
-  async handle(env, visit) {
+  handle(env, visit) {
     // HEAD is a prefetcher's or scanner's probe, never an open.
     if (visit.head) return pixelResponse(true)
-    const checked = checkTokenNow(env, visit, 'open') ?? (await verifyToken(env, visit, 'open'))
+    const checked = checkTokenNow(env, visit, 'open')
+    if (checked === undefined) return verifyToken(env, visit, 'open').then((claims) => opened(env, visit, claims))
     // A refused token: the GIF, as for every error, without building an error for it.
     if (checked instanceof TokenError) return pixelResponse(false)
-    const claims = checked
-    const record = await readRecord(env, claims.contactId)
-    const decision = decideNow(env, record, visit.at)
-    if (decision.opens) {
-      let report: OpenReport
-      if (decision.listHygiene) {
-        report = { mode: 'list-hygiene', contactId: claims.contactId, date: dayOf(visit.at, env.policy.timeZone) }
-      } else {
-        const seen = env.classify(visit.userAgent, visit.ip)
-        report = {
-          mode: 'tracked',
-          contactId: claims.contactId,
-          tokenId: claims.tokenId,
-          at: visit.at,
-          device: seen.device,
-          machine: seen.machine,
-        }
-        if (claims.messageId !== undefined) report.messageId = claims.messageId
-        if (seen.machineKind) report.machineKind = seen.machineKind
-      }
-      const pending = runHook(env, 'onOpen', report, visit.request)
-      if (pending) await pending
-    }
-    return pixelResponse(false)
+    return opened(env, visit, checked)
   },
+}
+
+/**
+ * The pixel for a verified token, once the open is reported if consent allows
+ * it. Without a promise when the store reads synchronously and the hook
+ * returns none: the GIF then goes out within the request event.
+ */
+function opened(env: HandlerEnv, visit: Visit, claims: TokenClaims): PlainResponse | Promise<PlainResponse> {
+  const record = readRecordNow(env, claims.contactId)
+  if (record === undefined) return readRecord(env, claims.contactId).then((read) => reported(env, visit, claims, read))
+  return reported(env, visit, claims, record)
+}
+
+function reported(env: HandlerEnv, visit: Visit, claims: TokenClaims, record: ConsentRecord | null): PlainResponse | Promise<PlainResponse> {
+  const decision = decideNow(env, record, visit.at)
+  if (!decision.opens) return pixelResponse(false)
+  let report: OpenReport
+  if (decision.listHygiene) {
+    report = { mode: 'list-hygiene', contactId: claims.contactId, date: dayOf(visit.at, env.policy.timeZone) }
+  } else {
+    const seen = env.classify(visit.userAgent, visit.ip)
+    report = {
+      mode: 'tracked',
+      contactId: claims.contactId,
+      tokenId: claims.tokenId,
+      at: visit.at,
+      device: seen.device,
+      machine: seen.machine,
+    }
+    if (claims.messageId !== undefined) report.messageId = claims.messageId
+    if (seen.machineKind) report.machineKind = seen.machineKind
+  }
+  const pending = runHook(env, 'onOpen', report, visit.request)
+  return pending ? pending.then(() => pixelResponse(false)) : pixelResponse(false)
 }

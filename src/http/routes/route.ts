@@ -8,7 +8,8 @@ export interface Route {
   purpose: TokenPurpose
   /** Allowed methods, as answered in `Allow`. */
   methods: readonly string[]
-  handle(env: HandlerEnv, visit: Visit): Promise<PlainResponse>
+  /** The response, without a promise when the route could answer at once (a pixel hit on a store that reads synchronously). */
+  handle(env: HandlerEnv, visit: Visit): PlainResponse | Promise<PlainResponse>
   /**
    * The route's page with its form again and an alert, when a submit was
    * refused by the anti-scanner gate (too fast, stale nonce). Needs verified claims.
