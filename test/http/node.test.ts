@@ -246,6 +246,21 @@ describe('toNodeListener as Express middleware', () => {
     expect(res.status).toBe(502)
     expect(await res.text()).toBe('boom')
   })
+
+  test('a handler that throws before returning a promise, or returns a Response without one, is served like an async one', async () => {
+    const throwing = (() => {
+      throw new Error('sync boom')
+    }) as unknown as Parameters<typeof toNodeListener>[0]
+    const plainServer = await listen(createServer(toNodeListener(throwing)))
+    expect((await fetch(`${plainServer}/x`)).status).toBe(500)
+    const app = express()
+    app.use(toNodeListener(Object.assign(throwing, { handles: () => true })))
+    app.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => void res.status(502).send(err.message))
+    const viaExpress = await listen(createServer(app))
+    expect(await (await fetch(`${viaExpress}/x`)).text()).toBe('sync boom')
+    const direct = (() => new Response('direct')) as unknown as Parameters<typeof toNodeListener>[0]
+    expect(await (await fetch(`${await listen(createServer(toNodeListener(direct)))}/x`)).text()).toBe('direct')
+  })
 })
 
 describe('the Request the bridge passes', () => {

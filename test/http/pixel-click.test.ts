@@ -1,6 +1,8 @@
 import { describe, expect, test } from 'vitest'
 import { cnilPolicy } from '../../src/policy/cnil.js'
 import { clickQuery } from '../../src/lib/routes.js'
+import { PLAIN_RESPONDER } from '../../src/http/lib/responses.js'
+import { READ_NOW } from '../../src/store/read-now.js'
 import { createMemoryStore } from '../../src/store/index.js'
 import { makeFixture } from './setup.js'
 
@@ -167,6 +169,67 @@ describe('GET /o/:token (pixel)', () => {
     expect((await f.fetch(`/c/${mt.token('click')}${clickQuery(url, f.tokens.linkMac(mt.linkScope, url))}`)).status).toBe(302)
     expect(seen).toEqual(['open', 'click'])
     expect(f.calls.onOpen).toHaveLength(1)
+  })
+})
+
+describe('pixel answered without waiting', () => {
+  type Plain = (request: Request, context: { remoteAddress?: string }) => { status: number } | Promise<{ status: number }>
+  const plainOf = (f: ReturnType<typeof makeFixture>) => (f.handler as unknown as Record<symbol, Plain>)[PLAIN_RESPONDER]!
+
+  test('with a store that reads synchronously, a hit is answered and reported within the call', async () => {
+    const f = makeFixture()
+    await f.grant('c_1')
+    const answer = plainOf(f)(...f.request(`/o/${await f.sign('open')}`))
+    expect(answer).not.toBeInstanceOf(Promise)
+    expect((answer as { status: number }).status).toBe(200)
+    expect(f.calls.onOpen).toHaveLength(1)
+    // A refused token too, and a contact without consent.
+    expect(plainOf(f)(...f.request('/o/not-a-token'))).not.toBeInstanceOf(Promise)
+    expect(plainOf(f)(...f.request(`/o/${await f.sign('open', { contactId: 'c_2' })}`))).not.toBeInstanceOf(Promise)
+    expect(f.calls.onOpen).toHaveLength(1)
+  })
+
+  test('a replaced store.get is the one the pixel calls, through a promise', async () => {
+    const f = makeFixture()
+    await f.grant('c_1')
+    const original = f.store.get
+    const asked: string[] = []
+    f.store.get = (contactId) => {
+      asked.push(contactId)
+      return original.call(f.store, contactId)
+    }
+    const answer = plainOf(f)(...f.request(`/o/${await f.sign('open')}`))
+    expect(answer).toBeInstanceOf(Promise)
+    expect((await answer).status).toBe(200)
+    expect(asked).toEqual(['c_1'])
+    expect(f.calls.onOpen).toHaveLength(1)
+  })
+
+  test('a store whose synchronous read breaks still gets the GIF, logged as store-unavailable, with nothing reported', async () => {
+    const f = makeFixture()
+    await f.grant('c_1')
+    const readNow = (f.store as unknown as Record<symbol, { now: (id: string) => unknown }>)[READ_NOW]!
+    const saved = readNow.now
+    readNow.now = () => {
+      throw new Error('disk I/O error')
+    }
+    try {
+      await expectGif(await f.fetch(`/o/${await f.sign('open')}`))
+    } finally {
+      readNow.now = saved
+    }
+    expect(f.calls.onOpen).toBeUndefined()
+    expect(f.logs.map((l) => l.details?.code)).toEqual(['store-unavailable'])
+  })
+
+  test('a record the synchronous read returns is checked like any other: a corrupt one is store-unavailable', async () => {
+    const f = makeFixture()
+    await f.grant('c_1')
+    const readNow = (f.store as unknown as Record<symbol, { now: (id: string) => unknown }>)[READ_NOW]!
+    readNow.now = () => ({ contactId: 'c_1', opens: { status: 'granted?' }, clicks: { status: 'unknown' } })
+    await expectGif(await f.fetch(`/o/${await f.sign('open')}`))
+    expect(f.calls.onOpen).toBeUndefined()
+    expect(f.logs.map((l) => l.details?.code)).toEqual(['store-unavailable'])
   })
 })
 
