@@ -1,8 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { cnilPolicy } from '../../src/policy/cnil.js'
 import { clickQuery } from '../../src/lib/routes.js'
 import { PLAIN_RESPONDER } from '../../src/http/lib/responses.js'
 import { READ_NOW } from '../../src/store/read-now.js'
+import { createSqliteStore } from '../../src/store/sqlite.js'
 import { createMemoryStore } from '../../src/store/index.js'
 import { makeFixture } from './setup.js'
 
@@ -187,6 +191,26 @@ describe('pixel answered without waiting', () => {
     expect(plainOf(f)(...f.request('/o/not-a-token'))).not.toBeInstanceOf(Promise)
     expect(plainOf(f)(...f.request(`/o/${await f.sign('open', { contactId: 'c_2' })}`))).not.toBeInstanceOf(Promise)
     expect(f.calls.onOpen).toHaveLength(1)
+  })
+
+  test('with the SQLite store (a real file) too, once it has opened; before that through a promise', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'etc-pixel-sqlite-'))
+    const store = createSqliteStore({ database: join(dir, 'consent.db') })
+    try {
+      const f = makeFixture({ store })
+      const token = await f.sign('open')
+      const first = plainOf(f)(...f.request(`/o/${token}`))
+      expect(first).toBeInstanceOf(Promise)
+      expect((await first).status).toBe(200)
+      expect(f.calls.onOpen).toBeUndefined()
+      await f.grant('c_1')
+      const answer = plainOf(f)(...f.request(`/o/${token}`))
+      expect(answer).not.toBeInstanceOf(Promise)
+      expect(f.calls.onOpen).toHaveLength(1)
+    } finally {
+      await store.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   test('a replaced store.get is the one the pixel calls, through a promise', async () => {

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3'
 import { afterAll, describe, expect, test } from 'vitest'
 import { StoreError } from '../../src/store/index.js'
 import { loadDriver } from '../../src/store/sql/driver.js'
+import { READ_NOW } from '../../src/store/read-now.js'
 import { createSqliteStore } from '../../src/store/sqlite.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'etc-sqlite-adapter-'))
@@ -22,6 +23,44 @@ async function codeOf(work: () => unknown): Promise<string> {
     return err instanceof StoreError ? err.code : `other: ${String(err)}`
   }
 }
+
+describe('SQLite synchronous reads (READ_NOW, for the pixel)', () => {
+  type ReadNow = { get: unknown; now: (contactId: string) => unknown }
+  const readNowOf = (store: object) => (store as Record<symbol, ReadNow | undefined>)[READ_NOW]
+
+  test('answer what get() answers once the store has opened, undefined before, and closed after close()', async () => {
+    const store = createSqliteStore({ database: file() })
+    const readNow = readNowOf(store)!
+    expect(readNow.get).toBe(store.get)
+    // Not opened yet: only get() can answer (it creates the schema).
+    expect(readNow.now('c-1')).toBeUndefined()
+    await store.record(grant('c-1'))
+    await store.record({ contactId: 'c-2', type: 'withdraw', purposes: ['opens'], at: new Date(Date.now() - 1_000), source: 'withdrawal-link' })
+    for (const id of ['c-1', 'c-2', 'c-unknown', '', 'x'.repeat(300)]) expect(readNow.now(id)).toEqual(await store.get(id))
+    expect(readNow.now('c-1')).toMatchObject({ contactId: 'c-1', opens: { status: 'granted' } })
+    await store.close()
+    expect(await codeOf(() => readNow.now('c-1'))).toBe('closed')
+  })
+
+  test('a broken row is a store error, as through get()', async () => {
+    const path = file()
+    const store = createSqliteStore({ database: path })
+    await store.record(grant('c-1'))
+    const db = new Database(path)
+    db.prepare("UPDATE consent_records SET opens_status = 'maybe' WHERE contact_id = 'c-1'").run()
+    db.close()
+    const viaGet = await codeOf(() => store.get('c-1'))
+    expect(await codeOf(() => readNowOf(store)!.now('c-1'))).toBe(viaGet)
+    await store.close()
+  })
+
+  test('Postgres offers none: its reads wait on the network', async () => {
+    const { createPostgresStore } = await import('../../src/store/postgres.js')
+    const store = createPostgresStore({ pool: 'postgres://nobody@127.0.0.1:1/none' })
+    expect(readNowOf(store)).toBeUndefined()
+    await store.close()
+  })
+})
 
 describe('SQLite adapter', () => {
   test('creates a versioned schema in WAL mode on first use, and reopens it as it was', async () => {

@@ -1,4 +1,5 @@
 import type { ConsentRecord, Purpose, PurposeState } from '../../policy/types.js'
+import { offerReadNow } from '../read-now.js'
 import { contactIds, givenIds, planAppend, randomEventId, type ChainHead } from '../append.js'
 import type { HashText } from '../chain.js'
 import { StoreError } from '../errors.js'
@@ -325,12 +326,16 @@ export function createSqlStore(connection: SqlConnection, d: SqlDialect, options
 
   let closed = false
   let ready: Promise<void> | undefined
+  // The schema is in place: reads need not wait for open().
+  let opened = false
   const inflight = new Set<Promise<unknown>>()
 
   const open = (): Promise<void> => {
     if (closed) return Promise.reject(new StoreError('closed', 'the store is closed'))
     ready ??= connection.transaction((tx) => migrate(d, tx)).then(
-      () => undefined,
+      () => {
+        opened = true
+      },
       (err: unknown) => {
         ready = undefined
         throw toStoreError(err)
@@ -491,7 +496,24 @@ export function createSqlStore(connection: SqlConnection, d: SqlDialect, options
     }
   }
 
-  return {
+  /**
+   * `get()` without a promise, on a connection whose reads return their rows
+   * (SQLite): the record, or `undefined` until the store has opened once.
+   */
+  const getNow = (contactId: string): ConsentRecord | null | undefined => {
+    if (closed) throw new StoreError('closed', 'the store is closed')
+    if (!opened) return undefined
+    if (contactIdProblem(contactId)) return null
+    let row: SqlRow | undefined
+    try {
+      row = reader.get<SqlRow>(sql.record, [contactId]) as SqlRow | undefined
+    } catch (err) {
+      throw toStoreError(err)
+    }
+    return row ? recordFromRow(d, row) : null
+  }
+
+  const store: ConsentStore = {
     async record(event: ConsentEventInput): Promise<ConsentEvent> {
       return (await append([event]))[0]!
     },
@@ -598,4 +620,6 @@ export function createSqlStore(connection: SqlConnection, d: SqlDialect, options
       await connection.close()
     },
   }
+  if (connection.synchronousReads) offerReadNow(store, getNow)
+  return store
 }

@@ -44,6 +44,8 @@ export function* step<T>(value: MaybePromise<T>): Steps<T> {
 export interface SqlConnection {
   /** Executor for reads outside any transaction. */
   readonly reader: SqlExecutor
+  /** The reader's calls return their result, never a promise (better-sqlite3): the store can then read without waiting. */
+  readonly synchronousReads?: boolean
   /**
    * Runs `body` in one write transaction that excludes every other writer of
    * the same database (`BEGIN IMMEDIATE` on SQLite; on Postgres the body

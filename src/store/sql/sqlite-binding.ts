@@ -111,6 +111,7 @@ export function sqliteConnection(
   }
   return {
     reader,
+    synchronousReads: true,
     async transaction(body) {
       try {
         prepare('BEGIN IMMEDIATE').run()
