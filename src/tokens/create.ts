@@ -60,8 +60,13 @@ export const VERIFY_NOW: unique symbol = Symbol.for('email-tracking-consent.veri
 export interface VerifyNow {
   /** The `verify` it stands for: a caller uses `now` only while `tokens.verify` is still this one (not replaced or spied on). */
   verify: Tokens['verify']
-  /** `verify()`'s claims or thrown error, or `undefined` when only `verify()` can check the token. */
-  now: (token: string, options: VerifyOptions) => TokenClaims | undefined
+  /**
+   * `verify()`'s claims or thrown error, or `undefined` when only `verify()`
+   * can check the token. With `explain` false, a refusal may carry the code of
+   * the check that failed first rather than `malformed` for a token of the
+   * wrong shape: for a caller that answers every refusal alike (the pixel).
+   */
+  now: (token: string, options: VerifyOptions, explain?: boolean) => TokenClaims | undefined
 }
 
 /** Four base64url segments, each the canonical encoding of some bytes. */
@@ -220,7 +225,7 @@ export function createTokens(options: TokensOptions): Tokens {
    * {@link TokenError} (without a stack, see `refusal`). `undefined` for a
    * well-formed token with another header, which only `verify()` can check.
    */
-  function verifyNow(token: string, options: VerifyOptions): TokenClaims | undefined {
+  function verifyNow(token: string, options: VerifyOptions, explain = true): TokenClaims | undefined {
     const purpose = options?.purpose
     checkPurpose(purpose)
     if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw malformed()
@@ -228,7 +233,7 @@ export function createTokens(options: TokensOptions): Tokens {
     try {
       claims = verifyOwn(token, purpose, options)
     } catch (err) {
-      throw explained(err, token)
+      throw explain ? explained(err, token) : err
     }
     if (!claims && !isWellFormed(token)) throw malformed()
     return claims

@@ -3,6 +3,7 @@ import fc from 'fast-check'
 import { CompactSign, exportJWK, generateKeyPair } from 'jose'
 import { describe, expect, test } from 'vitest'
 import { createTokens, TokenError, TOKEN_PURPOSES, type TokenPurpose } from '../../src/tokens/index.js'
+import { VERIFY_NOW, type VerifyNow } from '../../src/tokens/create.js'
 
 const secret = randomBytes(32)
 const tokens = createTokens({ keys: [{ kid: 'k1', secret }] })
@@ -156,6 +157,21 @@ describe('attacks are rejected', () => {
           malformedSeen++
           expect(outcome).toBe('malformed')
         } else if (token !== base) expect(outcome).not.toBe('ok')
+        // The check without a promise the handler uses: the same answer, and without the explanation
+        // (the pixel's way) still a refusal for every token but the real one.
+        const fast = (tokens as unknown as Record<symbol, VerifyNow>)[VERIFY_NOW]!
+        const quick = (explain: boolean) => {
+          try {
+            return fast.now(token, { purpose, now }, explain) ? 'ok' : 'later'
+          } catch (e) {
+            return e instanceof TokenError ? e.code : 'thrown'
+          }
+        }
+        const explainedNow = quick(true)
+        if (explainedNow !== 'later') expect(explainedNow).toBe(outcome)
+        const unexplained = quick(false)
+        expect(unexplained === 'ok').toBe(outcome === 'ok')
+        expect(unexplained).not.toBe('thrown')
       }),
       { numRuns: 2000 },
     )

@@ -80,13 +80,15 @@ export async function verifyToken(env: HandlerEnv, visit: Visit, purpose: TokenP
  * `createTokens()` and `tokens.verify` is still theirs: the claims, or the
  * {@link TokenError} of a refused token (built without a stack, so a route
  * that answers the same whatever the token, the pixel, builds no error at
- * all); `undefined` when only `tokens.verify()` can tell.
+ * all); `undefined` when only `tokens.verify()` can tell. With `explain`
+ * false the refusal's code may be that of the first failed check rather than
+ * `malformed` (see `VerifyNow`): for a route that answers every refusal alike.
  */
-export function checkTokenNow(env: HandlerEnv, visit: Visit, purpose: TokenPurpose): TokenClaims | TokenError | undefined {
+export function checkTokenNow(env: HandlerEnv, visit: Visit, purpose: TokenPurpose, explain = true): TokenClaims | TokenError | undefined {
   const fast = (env.tokens as { [VERIFY_NOW]?: VerifyNow })[VERIFY_NOW]
   if (fast?.verify !== env.tokens.verify) return undefined
   try {
-    const claims = fast.now(visit.token, { purpose, now: visit.at })
+    const claims = fast.now(visit.token, { purpose, now: visit.at }, explain)
     if (claims) visit.claims = claims
     return claims
   } catch (err) {

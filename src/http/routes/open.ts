@@ -18,7 +18,8 @@ export const openRoute: Route = {
   handle(env, visit) {
     // HEAD is a prefetcher's or scanner's probe, never an open.
     if (visit.head) return pixelResponse(true)
-    const checked = checkTokenNow(env, visit, 'open')
+    // Every refusal gets the GIF alike: no need to tell a malformed token from a forged one.
+    const checked = checkTokenNow(env, visit, 'open', false)
     if (checked === undefined) return verifyToken(env, visit, 'open').then((claims) => opened(env, visit, claims))
     // A refused token: the GIF, as for every error, without building an error for it.
     if (checked instanceof TokenError) return pixelResponse(false)
