@@ -252,9 +252,22 @@ export function hmac(key: HmacKey, message: Uint8Array | string, out: Uint8Array
     if (typeof message === 'string' || !(0 <= from && from <= to && to <= message.length))
       throw new RangeError('hmac: start and end must lie within the message bytes')
   }
-  if (nativeHash) return nativeHmac(nativeHash, key, message, out, start, end)
+  let bytes: Uint8Array
+  let from: number
+  let to: number
+  if (typeof message === 'string') {
+    to = utf8(message)
+    bytes = text
+    from = 0
+  } else {
+    bytes = message
+    from = start ?? 0
+    to = end ?? message.length
+  }
+  // A message that fits one block with its padding costs two JS compressions, less than two native calls.
+  if (nativeHash && to - from > ONE_BLOCK_MESSAGE) return nativeHmac(nativeHash, key, bytes, out, from, to)
   STATE.set(key.inner)
-  absorbMessage(STATE, message, key.absorbed, start, end)
+  absorbLast(STATE, bytes, to - from, key.absorbed, from)
   // The outer hash is one block, made here as words: the inner digest, 0x80, zeros, and the
   // length in bits of the pad and the digest (64 + 32 bytes).
   for (let i = 0; i < 8; i++) W[i] = STATE[i]!
@@ -265,6 +278,9 @@ export function hmac(key: HmacKey, message: Uint8Array | string, out: Uint8Array
   compressWords(STATE)
   return digestInto(STATE, out)
 }
+
+// The most message bytes one block holds with SHA-256's padding (0x80 and the 8-byte length).
+const ONE_BLOCK_MESSAGE = 55
 
 // Scratch space of the native HMAC: the inner hash's input (pad, prefix, message) and the outer one's (pad, inner digest).
 const MAX_SHARED_INPUT = 8192
@@ -279,27 +295,21 @@ function latin1Into(digest: string, out: Uint8Array, offset: number): Uint8Array
   return out
 }
 
-/** {@link hmac} through the runtime's one-shot hash: two native calls, each over one contiguous copy. */
-function nativeHmac(hash: OneShotHash, key: HmacKey, message: Uint8Array | string, out: Uint8Array, start = 0, end?: number): Uint8Array {
+/** {@link hmac} of `message[start, end)` through the runtime's one-shot hash: two native calls, each over one contiguous copy. */
+function nativeHmac(hash: OneShotHash, key: HmacKey, message: Uint8Array, out: Uint8Array, start: number, end: number): Uint8Array {
   const head = key.innerBytes.length
-  // A string's UTF-8 bytes are at most three per UTF-16 unit.
-  const most = head + (typeof message === 'string' ? message.length * 3 : (end ?? message.length) - start)
+  const length = end - start
+  const total = head + length
   // The shared scratch grows to a few KiB at most: a larger message gets a buffer of its own.
-  const shared = most <= MAX_SHARED_INPUT
-  if (shared && most > innerInput.length) {
+  const shared = total <= MAX_SHARED_INPUT
+  if (shared && total > innerInput.length) {
     innerInput = new Uint8Array(MAX_SHARED_INPUT)
     innerViews = []
   }
-  const input = shared ? innerInput : new Uint8Array(most)
+  const input = shared ? innerInput : new Uint8Array(total)
   input.set(key.innerBytes)
-  let length: number
-  if (typeof message === 'string') length = encoder.encodeInto(message, input.subarray(head)).written
-  else {
-    const to = end ?? message.length
-    length = to - start
-    input.set(start === 0 && to === message.length ? message : message.subarray(start, to), head)
-  }
-  const view = shared ? (innerViews[head + length] ??= input.subarray(0, head + length)) : input.subarray(0, head + length)
+  input.set(start === 0 && end === message.length ? message : message.subarray(start, end), head)
+  const view = shared ? (innerViews[total] ??= input.subarray(0, total)) : input
   latin1Into(hash('sha256', view, 'latin1'), outerInput, 64)
   outerInput.set(key.outerBytes)
   return latin1Into(hash('sha256', outerInput, 'latin1'), out, 0)
