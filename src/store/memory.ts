@@ -5,7 +5,7 @@ import { StoreError } from './errors.js'
 import { toConsentRecord, type ContactState } from './fold.js'
 import { checkExportRange, cloneEvent } from './event-utils.js'
 import type { ConsentEvent, ConsentEventInput, ConsentStore, VerifyResult } from './types.js'
-import { contactIdProblem, DEFAULT_MAX_FUTURE_SKEW_MS, normalizeEvent } from './validate.js'
+import { DEFAULT_MAX_FUTURE_SKEW_MS, normalizeEvent } from './validate.js'
 import { offerReadNow } from './read-now.js'
 import { ChainWalk, isReadableEvent } from './verify.js'
 
@@ -101,11 +101,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): ConsentStor
     return plan.results.map(cloneEvent)
   }
 
-  const getNow = (contactId: string): ConsentRecord | null => {
+  // A contact id that fails validation was never recorded, so the lookup alone answers for it.
+  const stateOf = (contactId: string): ContactState | undefined => {
     ensureOpen()
-    if (contactIdProblem(contactId)) return null
-    const state = log.states.get(contactId)
-    return state ? toConsentRecord(state) : null
+    return typeof contactId === 'string' ? log.states.get(contactId) : undefined
   }
 
   const store: ConsentStore = {
@@ -119,7 +118,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): ConsentStor
     },
 
     async get(contactId: string): Promise<ConsentRecord | null> {
-      return getNow(contactId)
+      const state = stateOf(contactId)
+      return state ? toConsentRecord(state) : null
     },
 
     async getMany(contactIds: readonly string[]): Promise<Map<string, ConsentRecord>> {
@@ -168,6 +168,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): ConsentStor
     },
   }
   logs.set(store, log)
-  offerReadNow(store, getNow)
+  // States are replaced, never changed, on each event: the handler may read one as it is (read-only, see ReadNow).
+  offerReadNow(store, (contactId) => stateOf(contactId) ?? null)
   return store
 }

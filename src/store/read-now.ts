@@ -14,7 +14,11 @@ export const READ_NOW: unique symbol = Symbol.for('email-tracking-consent.read-n
 export interface ReadNow {
   /** The `get` it stands for: a caller uses `now` only while `store.get` is still this one (not replaced or spied on). */
   get: ConsentStore['get']
-  /** `get()`'s record (or `null`), or its error thrown; `undefined` when only `get()` can answer now (the store is still opening). */
+  /**
+   * `get()`'s record (or `null`), or its error thrown; `undefined` when only
+   * `get()` can answer now (the store is still opening). The record may be
+   * the store's own: the caller reads it at once and neither changes nor keeps it.
+   */
   now: (contactId: string) => ConsentRecord | null | undefined
 }
 
