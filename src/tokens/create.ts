@@ -43,6 +43,8 @@ const TAG_DIGEST = new Uint8Array(32)
 const SIGN_DIGEST = new Uint8Array(32)
 
 const malformed = () => refusal('malformed', 'Not a token of this library')
+// Returned, not thrown, and shared: with a forged signature, the refusals a flood of bad links brings.
+const BAD_TAG = refusal('bad-signature', 'The purpose tag does not verify')
 
 /** Whatever check failed first, a token that is not four canonical base64url segments is malformed. */
 function explained(err: unknown, token: string): unknown {
@@ -61,12 +63,14 @@ export interface VerifyNow {
   /** The `verify` it stands for: a caller uses `now` only while `tokens.verify` is still this one (not replaced or spied on). */
   verify: Tokens['verify']
   /**
-   * `verify()`'s claims or thrown error, or `undefined` when only `verify()`
-   * can check the token. With `explain` false, a refusal may carry the code of
-   * the check that failed first rather than `malformed` for a token of the
-   * wrong shape: for a caller that answers every refusal alike (the pixel).
+   * `verify()`'s claims, or its refusal returned (not thrown, and without a
+   * stack), or `undefined` when only `verify()` can check the token; a misused
+   * call (an unknown purpose) throws as `verify()` rejects. With `explain`
+   * false, a refusal may carry the code of the check that failed first rather
+   * than `malformed` for a token of the wrong shape: for a caller that answers
+   * every refusal alike (the pixel).
    */
-  now: (token: string, options: VerifyOptions, explain?: boolean) => TokenClaims | undefined
+  now: (token: string, options: VerifyOptions, explain?: boolean) => TokenClaims | TokenError | undefined
 }
 
 /** Four base64url segments, each the canonical encoding of some bytes. */
@@ -211,7 +215,9 @@ export function createTokens(options: TokensOptions): Tokens {
     // A misused call (no or an unknown purpose) is reported as such, whatever the token.
     checkPurpose(options?.purpose)
     try {
-      return verifyNow(token, options) ?? (await verifyForeign(token, options.purpose, options))
+      const checked = checkNow(token, options, true)
+      if (checked instanceof TokenError) throw checked
+      return checked ?? (await verifyForeign(token, options.purpose, options))
     } catch (err) {
       // Refusals are built without a stack: the caller gets one of its own.
       const refused = explained(err, token)
@@ -221,22 +227,25 @@ export function createTokens(options: TokensOptions): Tokens {
 
   /**
    * `verify()` without a promise for a token of this library's own HS256
-   * header, and for a token of no possible shape: its claims, or a thrown
-   * {@link TokenError} (without a stack, see `refusal`). `undefined` for a
-   * well-formed token with another header, which only `verify()` can check.
+   * header, and for a token of no possible shape: its claims, or its
+   * {@link TokenError} returned (without a stack, see `refusal`).
+   * `undefined` for a well-formed token with another header, which only
+   * `verify()` can check.
    */
-  function verifyNow(token: string, options: VerifyOptions, explain = true): TokenClaims | undefined {
+  function checkNow(token: string, options: VerifyOptions, explain: boolean): TokenClaims | TokenError | undefined {
     const purpose = options?.purpose
     checkPurpose(purpose)
-    if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw malformed()
-    let claims: TokenClaims | undefined
+    if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) return malformed()
+    let checked: TokenClaims | TokenError | undefined
     try {
-      claims = verifyOwn(token, purpose, options)
+      checked = verifyOwn(token, purpose, options)
     } catch (err) {
-      throw explain ? explained(err, token) : err
+      if (!(err instanceof TokenError)) throw err
+      checked = err
     }
-    if (!claims && !isWellFormed(token)) throw malformed()
-    return claims
+    if (checked instanceof TokenError) return explain ? (explained(checked, token) as TokenError) : checked
+    if (!checked && !isWellFormed(token)) return malformed()
+    return checked
   }
 
   /**
@@ -246,7 +255,7 @@ export function createTokens(options: TokensOptions): Tokens {
    * header. Its errors may come before the shape is checked: `verify()`
    * reports a token of the wrong shape as malformed.
    */
-  function verifyOwn(token: string, purpose: TokenPurpose, options: VerifyOptions): TokenClaims | undefined {
+  function verifyOwn(token: string, purpose: TokenPurpose, options: VerifyOptions): TokenClaims | TokenError | undefined {
     const d1 = token.indexOf('.')
     let key: PreparedKey | undefined
     let jws: JwsKey | undefined
@@ -270,6 +279,7 @@ export function createTokens(options: TokensOptions): Tokens {
     const now = checkedNow(options)
     const checks = { issuer, audience: AUDIENCE[purpose], now: Math.floor(now.getTime() / 1000) }
     const payload = verifyHs256(jws, chars, d2, d3, payloadBytes, checks, purpose)
+    if (payload instanceof TokenError) return payload
     return claimsOf(payload, purpose, key, now, chars, d3 + 1, token.length)
   }
 
@@ -310,11 +320,17 @@ export function createTokens(options: TokensOptions): Tokens {
       throw mapJoseError(err, purpose)
     }
     // Copied after the await: the shared byte scratch may have served another call meanwhile.
-    return claimsOf(payload, purpose, key, now, asciiBytes(token)!, d3 + 1, token.length)
+    const claims = claimsOf(payload, purpose, key, now, asciiBytes(token)!, d3 + 1, token.length)
+    if (claims instanceof TokenError) throw claims
+    return claims
   }
 
-  /** The claims of a signature-checked payload, once they and the purpose tag in `chars[tagStart, tagEnd)` check out. */
-  function claimsOf(payload: Record<string, unknown>, purpose: TokenPurpose, key: PreparedKey, now: Date, chars: Uint8Array, tagStart: number, tagEnd: number): TokenClaims {
+  /**
+   * The claims of a signature-checked payload, once they and the purpose tag
+   * in `chars[tagStart, tagEnd)` check out; a tag that does not is refused by
+   * return, as a forged signature is.
+   */
+  function claimsOf(payload: Record<string, unknown>, purpose: TokenPurpose, key: PreparedKey, now: Date, chars: Uint8Array, tagStart: number, tagEnd: number): TokenClaims | TokenError {
     const { sub, jti, iat, exp, mid, lks, nv, uh } = payload
     if (
       typeof sub !== 'string' || sub === '' || looksLikeEmail(sub) ||
@@ -323,8 +339,7 @@ export function createTokens(options: TokensOptions): Tokens {
       !optionalString(mid) || !optionalString(lks) || !optionalString(nv) || !optionalString(uh)
     )
       throw refusal('invalid-claims', 'The token claims are invalid')
-    if (!isBase64urlBytesOf(chars, tagStart, tagEnd, purposeMac(key.mac, purpose, jti, TAG_DIGEST), TAG_BYTES))
-      throw refusal('bad-signature', 'The purpose tag does not verify')
+    if (!isBase64urlBytesOf(chars, tagStart, tagEnd, purposeMac(key.mac, purpose, jti, TAG_DIGEST), TAG_BYTES)) return BAD_TAG
     const claims: TokenClaims = { purpose, contactId: sub, tokenId: jti, issuedAt: iat, kid: key.kid }
     if (typeof exp === 'number') claims.expiresAt = exp
     if (mid !== undefined) claims.messageId = mid as string
@@ -399,7 +414,7 @@ export function createTokens(options: TokensOptions): Tokens {
     },
   }
   // Not enumerable: spreading or logging the tokens object shows only the documented members.
-  const fast: VerifyNow = { verify: tokens.verify, now: verifyNow }
+  const fast: VerifyNow = { verify: tokens.verify, now: (token, options, explain = true) => checkNow(token, options, explain) }
   Object.defineProperty(tokens, VERIFY_NOW, { value: fast })
   return tokens
 }

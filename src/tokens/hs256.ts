@@ -12,12 +12,14 @@
 import { encodeBase64url, isBase64urlBytesOf } from '../lib/base64url.js'
 import { hmac, hmacKeyAfter, isNative, type HmacKey } from '../lib/sha256.js'
 import { readClaimsJson } from './claims-json.js'
-import { refusal, type TokenError } from './errors.js'
+import { refusal, TokenError } from './errors.js'
 
 const encoder = new TextEncoder()
 const strictDecoder = new TextDecoder('utf-8', { fatal: true })
 // Scratch space for the expected signature: verification is synchronous.
 const DIGEST = new Uint8Array(32)
+// A forged signature is the refusal a flood of bad links brings: returned, one shared instance, never thrown.
+const BAD_SIGNATURE = refusal('bad-signature', 'The token signature does not verify')
 
 /** The protected header segment this library writes for an HS256 key. */
 export function canonicalHeader(kid: string, typ: string): string {
@@ -86,10 +88,11 @@ function numericDate(claims: Record<string, unknown>, claim: string, purpose: st
 /**
  * Verifies the signature of a compact JWS held as ASCII bytes in `chars`:
  * the signing input (`header.payload`) is `chars[0, signedEnd)` and the
- * signature `chars[signedEnd + 1, end)`. Returns the checked claims set;
- * `payload` is the decoded payload segment.
+ * signature `chars[signedEnd + 1, end)`. Returns the checked claims set,
+ * or the `bad-signature` refusal (returned, not thrown: the common refusal
+ * costs no exception); `payload` is the decoded payload segment.
  *
- * @throws {TokenError} `bad-signature`, `malformed`, `wrong-purpose`, `invalid-claims` or `expired`, as the jose path would.
+ * @throws {TokenError} `malformed`, `wrong-purpose`, `invalid-claims` or `expired`, as the jose path would.
  */
 export function verifyHs256(
   key: JwsKey,
@@ -99,9 +102,8 @@ export function verifyHs256(
   payload: Uint8Array,
   checks: ClaimChecks,
   purpose: string,
-): Record<string, unknown> {
-  if (!isBase64urlBytesOf(chars, signedEnd + 1, end, jwsMac(key, chars, signedEnd, DIGEST)))
-    throw refusal('bad-signature', 'The token signature does not verify')
+): Record<string, unknown> | TokenError {
+  if (!isBase64urlBytesOf(chars, signedEnd + 1, end, jwsMac(key, chars, signedEnd, DIGEST))) return BAD_SIGNATURE
   let claims: unknown
   try {
     const text = strictDecoder.decode(payload)

@@ -74,7 +74,10 @@ function viaFastPath(compact: string, purposeCode: string, purpose: string): Out
   const signedEnd = h.length + 1 + p.length
   try {
     const chars = new TextEncoder().encode(compact)
-    return { ok: true, claims: verifyHs256(jws, chars, signedEnd, chars.length, decodeBase64url(p)!, { issuer: 'etc', audience: purposeCode, now: NOW }, purpose) }
+    const checked = verifyHs256(jws, chars, signedEnd, chars.length, decodeBase64url(p)!, { issuer: 'etc', audience: purposeCode, now: NOW }, purpose)
+    // A forged signature is refused by return, not by throw.
+    if (checked instanceof TokenError) return { ok: false, code: checked.code }
+    return { ok: true, claims: checked }
   } catch (err) {
     if (!(err instanceof TokenError)) throw err
     return { ok: false, code: err.code }

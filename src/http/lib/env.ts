@@ -88,9 +88,9 @@ export function checkTokenNow(env: HandlerEnv, visit: Visit, purpose: TokenPurpo
   const fast = (env.tokens as { [VERIFY_NOW]?: VerifyNow })[VERIFY_NOW]
   if (fast?.verify !== env.tokens.verify) return undefined
   try {
-    const claims = fast.now(visit.token, { purpose, now: visit.at }, explain)
-    if (claims) visit.claims = claims
-    return claims
+    const checked = fast.now(visit.token, { purpose, now: visit.at }, explain)
+    if (checked && !(checked instanceof TokenError)) visit.claims = checked
+    return checked
   } catch (err) {
     if (err instanceof TokenError) return err
     throw err
