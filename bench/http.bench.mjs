@@ -24,7 +24,9 @@ import { checkTarget, measure, printTable } from './lib.mjs'
 
 const GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64')
 const DURATION_S = Number(process.env.HTTP_BENCH_SECONDS ?? 5)
-const ROUNDS = 5
+// Rounds of one second, at least five: the finer the cases alternate, the less a slow spell of a
+// shared host falls on one case rather than the other.
+const ROUNDS = Math.max(5, Math.round(DURATION_S))
 const USER_AGENT = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36'
 const CHILD_FLAG = '--pixel-servers'
 const CONTACTS = 1000
@@ -104,7 +106,7 @@ export default async function httpBench() {
       { name: 'handler pixel GET, forged tokens', port: ready.ports.bridged, paths: ready.forged },
     ]
     for (const c of cases) await load(c.port, c.paths, 1) // warm-up: JIT, keep-alive sockets
-    const totals = cases.map(() => ({ requests: 0, seconds: 0, cpuMicros: 0, wallRatios: [] }))
+    const totals = cases.map(() => ({ requests: 0, seconds: 0, cpuMicros: 0, wallRatios: [], cpuPerRequest: [] }))
     for (let round = 0; round < ROUNDS; round++) {
       for (const [i, c] of cases.entries()) {
         const before = await ask(child, 'cpu')
@@ -114,6 +116,7 @@ export default async function httpBench() {
         totals[i].seconds += r.duration
         totals[i].cpuMicros += after.cpuMicros - before.cpuMicros
         totals[i].wallRatios.push(r.requests.total / r.duration)
+        totals[i].cpuPerRequest.push((after.cpuMicros - before.cpuMicros) / r.requests.total)
         if (c.paths === ready.forged && after.opens !== before.opens) throw new Error('a forged pixel token was reported as an open')
       }
     }
@@ -132,6 +135,9 @@ export default async function httpBench() {
       baseline: 'bare node:http GIF',
       unit: 'requests/s',
     })
+    const perCoreRounds = totals[1].cpuPerRequest.map((c, i) => totals[0].cpuPerRequest[i] / c)
+    const median = [...perCoreRounds].sort((a, b) => a - b)[Math.floor(perCoreRounds.length / 2)]
+    console.log(`per-CPU-second ratio per round: ${perCoreRounds.map((r) => r.toFixed(2)).join(', ')} (median ${median.toFixed(2)})`)
     const perRequest = (i) => (totals[i].cpuMicros / totals[i].requests).toFixed(1)
     console.log(`server CPU per request: bare ${perRequest(0)} µs, handler ${perRequest(1)} µs, handler with forged tokens ${perRequest(3)} µs`)
 

@@ -86,9 +86,8 @@ export function decide(consent: ConsentRecord | null | undefined, category: Cate
     return decision(true, false, false, 'none', ['unknown-contact'], policyId)
   }
 
-  const today = dayOf(now, policy.timeZone)
-  const opens = decidePurpose(consent, 'opens', policy, now, today)
-  const clicks = decidePurpose(consent, 'clicks', policy, now, today)
+  const opens = decidePurpose(consent, 'opens', policy, now)
+  const clicks = decidePurpose(consent, 'clicks', policy, now)
   const reasons = [opens.reason, clicks.reason]
   const basis: Basis =
     opens.basis === 'legacy-no-objection' || clicks.basis === 'legacy-no-objection'
@@ -110,7 +109,7 @@ function decision(send: boolean, opens: boolean, clicks: boolean, basis: Basis, 
   return { send, opens, clicks, basis, reasons, policy }
 }
 
-function decidePurpose(consent: ConsentRecord, purpose: Purpose, policy: Policy, now: Date, today: string): PurposeOutcome {
+function decidePurpose(consent: ConsentRecord, purpose: Purpose, policy: Policy, now: Date): PurposeOutcome {
   const state: PurposeState = consent[purpose]
   const reason = REASONS[purpose]
   switch (state.status) {
@@ -127,7 +126,8 @@ function decidePurpose(consent: ConsentRecord, purpose: Purpose, policy: Policy,
   }
   if (!consent.collectedAt) return { allowed: false, reason: reason.collectedUnknown }
   if (dayOf(consent.collectedAt, policy.timeZone) >= policy.regimeStart) return { allowed: false, reason: reason.optInRequired }
-  if (today <= policy.transitionEnd) return { allowed: true, basis: 'legacy-no-objection', reason: reason.legacyTransition }
+  // Today's date matters only to the legacy rules: a granted, denied or withdrawn purpose never asks for it.
+  if (dayOf(now, policy.timeZone) <= policy.transitionEnd) return { allowed: true, basis: 'legacy-no-objection', reason: reason.legacyTransition }
   if (policy.legacy === 'strict') return { allowed: false, reason: reason.legacyStrict }
   if (!consent.informedAt || consent.informedAt.getTime() > now.getTime()) return { allowed: false, reason: reason.legacyNotInformed }
   return { allowed: true, basis: 'legacy-no-objection', reason: reason.legacyNoObjection }

@@ -28,15 +28,21 @@ export function createClassifier(extra: readonly MachineSignature[] = []): (user
   // function of the two, so recent ones are kept, by address then agent (no key string is built
   // per hit), at most RECENT_MAX in all: everything is dropped when full.
   const recent = new Map<string | undefined, Map<string, Classified>>()
+  // The last agent seen at each address, compared as a string before the agent map is asked: a
+  // request's agent is a new string, and hashing it costs more than comparing it.
+  const lastAt = new Map<string | undefined, { agent: string; seen: Classified }>()
   const RECENT_MAX = 1024
   let size = 0
   const classify = (userAgent: string, ip: string | undefined): Classified => {
+    const last = lastAt.get(ip)
+    if (last !== undefined && last.agent === userAgent) return last.seen
     let byAgent = recent.get(ip)
     let seen = byAgent?.get(userAgent)
     if (seen === undefined) {
       seen = Object.freeze(classifyNow(userAgent, ip))
       if (size >= RECENT_MAX) {
         recent.clear()
+        lastAt.clear()
         size = 0
         byAgent = undefined
       }
@@ -44,6 +50,7 @@ export function createClassifier(extra: readonly MachineSignature[] = []): (user
       byAgent.set(userAgent, seen)
       size++
     }
+    lastAt.set(ip, { agent: userAgent, seen })
     return seen
   }
 
