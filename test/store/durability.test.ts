@@ -86,7 +86,8 @@ describe('SQLite durability', () => {
     const file = join(dir, 'shared.db')
     const a = startWriter(file, 'a', 150)
     const b = startWriter(file, 'b', 150)
-    expect([await a.exited, await b.exited]).toEqual([0, 0])
+    const exits = [await a.exited, await b.exited]
+    expect(exits, `writer stderr: a: ${a.stderr()} b: ${b.stderr()}`).toEqual([0, 0])
     const { events, verify } = await readAll(file)
     expect(verify).toMatchObject({ ok: true, checked: 300 })
     expect(events.size).toBe(300)
