@@ -180,6 +180,18 @@ describe('attacks are rejected', () => {
     expect(malformedSeen).toBeGreaterThan(500)
   })
 
+  test('the purpose tag is the HMAC, under the derived MAC key, of purpose NUL name NUL token id: pinned with node:crypto', async () => {
+    const secret = randomBytes(32)
+    const own = createTokens({ keys: [{ kid: 'pin', secret }] })
+    const macKey = createHmac('sha256', secret).update('email-tracking-consent/mac/v1').digest()
+    for (const purpose of TOKEN_PURPOSES) {
+      const token = await own.sign({ purpose, contactId: 'c_1', messageId: 'm_1' })
+      const { jti } = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { jti: string }
+      const expected = createHmac('sha256', macKey).update(`purpose\0${purpose}\0${jti}`).digest().subarray(0, 16).toString('base64url')
+      expect(token.split('.')[3]).toBe(expected)
+    }
+  })
+
   test('an unknown purpose is invalid input whatever the token', async () => {
     const t = await tokens.sign({ purpose: 'open', contactId: 'c_1' })
     for (const token of [t, 'junk', '', undefined as unknown as string])
