@@ -21,7 +21,7 @@ import { checkTarget, measure, printTable } from './lib.mjs'
 const BASE = 'https://t.example.com/mail'
 const NOW = new Date('2026-11-20T10:00:00Z')
 const CONTACTS = 1000
-const ROUNDS = 6
+const ROUNDS = 12
 const PER_ROUND = 60
 
 /** A text part with the reference email's first links, as a sender would write it. */
