@@ -102,22 +102,24 @@ export function toNodeListener(handler: WebHandler, options: NodeListenerOptions
       next()
       return
     }
-    const failed = (err: unknown): void => {
-      if (next) return next(err)
-      if (!res.headersSent) {
-        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
-        res.end('Internal Server Error\n')
-      } else res.destroy(err instanceof Error ? err : undefined)
-    }
     let pending: Promise<void> | undefined
     try {
       pending = serve(handler, req, res, target, limit)
     } catch (err) {
-      failed(err)
+      failed(err, res, next)
       return
     }
-    pending?.catch(failed)
+    pending?.catch((err: unknown) => failed(err, res, next))
   }
+}
+
+/** A handler failure: to Express's error handling, else a bare 500 (or a cut connection once the head went out). */
+function failed(err: unknown, res: ServerResponse, next: ((err?: unknown) => void) | undefined): void {
+  if (next) return next(err)
+  if (!res.headersSent) {
+    res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
+    res.end('Internal Server Error\n')
+  } else res.destroy(err instanceof Error ? err : undefined)
 }
 
 /** The request's absolute URL, from its target and `Host` (`localhost` when that is unusable). */

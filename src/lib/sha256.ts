@@ -30,10 +30,8 @@ function findNativeHash(): OneShotHash | undefined {
     const crypto = runtime?.getBuiltinModule?.('node:crypto') as { hash?: unknown } | undefined
     if (typeof crypto?.hash !== 'function') return undefined
     const hash = crypto.hash as OneShotHash
-    const abc = hash('sha256', Uint8Array.of(97, 98, 99), 'latin1')
-    let hex = ''
-    for (let i = 0; i < abc.length; i++) hex += abc.charCodeAt(i).toString(16).padStart(2, '0')
-    return hex === 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad' ? hash : undefined
+    const abc = latin1Into(hash('sha256', Uint8Array.of(97, 98, 99), 'latin1'), new Uint8Array(32), 0)
+    return toHex(abc) === 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad' ? hash : undefined
   } catch {
     return undefined
   }
@@ -49,11 +47,6 @@ let nativeHash: OneShotHash | undefined = findNativeHash()
  */
 export function useNative(native: boolean): boolean {
   nativeHash = native ? findNativeHash() : undefined
-  return nativeHash !== undefined
-}
-
-/** Whether SHA-256 runs natively now (see {@link useNative}): a precomputed midstate ({@link hmacKeyAfter}) then saves nothing. */
-export function isNative(): boolean {
   return nativeHash !== undefined
 }
 
@@ -246,16 +239,11 @@ export function hmacKeyAfter(key: HmacKey, prefix: Uint8Array): HmacKey {
  * UTF-8 string), written into `out` (32 bytes; a new array by default).
  */
 export function hmac(key: HmacKey, message: Uint8Array | string, out: Uint8Array = new Uint8Array(32), start?: number, end?: number): Uint8Array {
-  if (start !== undefined || end !== undefined) {
-    const from = start ?? 0
-    const to = end ?? message.length
-    if (typeof message === 'string' || !(0 <= from && from <= to && to <= message.length))
-      throw new RangeError('hmac: start and end must lie within the message bytes')
-  }
   let bytes: Uint8Array
   let from: number
   let to: number
   if (typeof message === 'string') {
+    if (start !== undefined || end !== undefined) throw new RangeError('hmac: start and end must lie within the message bytes')
     to = utf8(message)
     bytes = text
     from = 0
@@ -263,6 +251,7 @@ export function hmac(key: HmacKey, message: Uint8Array | string, out: Uint8Array
     bytes = message
     from = start ?? 0
     to = end ?? message.length
+    if (!(0 <= from && from <= to && to <= message.length)) throw new RangeError('hmac: start and end must lie within the message bytes')
   }
   // Natively even for a message of one block: two JS compressions cost about as much as two native
   // calls in a tight loop, and several times more in a loaded server, where the rounds' code and

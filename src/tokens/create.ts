@@ -215,7 +215,8 @@ export function createTokens(options: TokensOptions): Tokens {
     // A misused call (no or an unknown purpose) is reported as such, whatever the token.
     checkPurpose(options?.purpose)
     try {
-      const checked = checkNow(token, options, true)
+      // Explained once, below.
+      const checked = checkNow(token, options, false)
       if (checked instanceof TokenError) throw checked
       return checked ?? (await verifyForeign(token, options.purpose, options))
     } catch (err) {
@@ -232,7 +233,7 @@ export function createTokens(options: TokensOptions): Tokens {
    * `undefined` for a well-formed token with another header, which only
    * `verify()` can check.
    */
-  function checkNow(token: string, options: VerifyOptions, explain: boolean): TokenClaims | TokenError | undefined {
+  function checkNow(token: string, options: VerifyOptions, explain = true): TokenClaims | TokenError | undefined {
     const purpose = options?.purpose
     checkPurpose(purpose)
     if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) return malformed()
@@ -414,7 +415,7 @@ export function createTokens(options: TokensOptions): Tokens {
     },
   }
   // Not enumerable: spreading or logging the tokens object shows only the documented members.
-  const fast: VerifyNow = { verify: tokens.verify, now: (token, options, explain = true) => checkNow(token, options, explain) }
+  const fast: VerifyNow = { verify: tokens.verify, now: checkNow }
   Object.defineProperty(tokens, VERIFY_NOW, { value: fast })
   return tokens
 }

@@ -26,31 +26,29 @@ export function createClassifier(extra: readonly MachineSignature[] = []): (user
 
   // Pixel and click hits repeat the same few agents and proxy addresses; the answer is a pure
   // function of the two, so recent ones are kept, by address then agent (no key string is built
-  // per hit), at most RECENT_MAX in all: everything is dropped when full.
-  const recent = new Map<string | undefined, Map<string, Classified>>()
-  // The last agent seen at each address, compared as a string before the agent map is asked: a
+  // per hit), at most RECENT_MAX in all: everything is dropped when full. Each address also
+  // keeps the last agent seen there, compared as a string before its agent map is asked: a
   // request's agent is a new string, and hashing it costs more than comparing it.
-  const lastAt = new Map<string | undefined, { agent: string; seen: Classified }>()
+  const recent = new Map<string | undefined, { byAgent: Map<string, Classified>; lastAgent: string | undefined; last: Classified | undefined }>()
   const RECENT_MAX = 1024
   let size = 0
   const classify = (userAgent: string, ip: string | undefined): Classified => {
-    const last = lastAt.get(ip)
-    if (last !== undefined && last.agent === userAgent) return last.seen
-    let byAgent = recent.get(ip)
-    let seen = byAgent?.get(userAgent)
+    let at = recent.get(ip)
+    if (at !== undefined && at.lastAgent === userAgent) return at.last!
+    let seen = at?.byAgent.get(userAgent)
     if (seen === undefined) {
       seen = Object.freeze(classifyNow(userAgent, ip))
       if (size >= RECENT_MAX) {
         recent.clear()
-        lastAt.clear()
         size = 0
-        byAgent = undefined
+        at = undefined
       }
-      if (!byAgent) recent.set(ip, (byAgent = new Map()))
-      byAgent.set(userAgent, seen)
+      if (!at) recent.set(ip, (at = { byAgent: new Map(), lastAgent: undefined, last: undefined }))
+      at.byAgent.set(userAgent, seen)
       size++
     }
-    lastAt.set(ip, { agent: userAgent, seen })
+    at!.lastAgent = userAgent
+    at!.last = seen
     return seen
   }
 

@@ -109,31 +109,28 @@ function withinTimeout<T>(env: HandlerEnv, call: () => Promise<T>): Promise<T> {
 }
 
 /**
- * The contact's current record, read without a promise when the store offers
- * that ({@link READ_NOW}: the memory and SQLite stores, while `store.get` is
- * still theirs); `undefined` when only `store.get()` can answer. Errors as
- * {@link readRecord}'s, thrown.
+ * The contact's current record: without a promise when the store offers a
+ * synchronous read ({@link READ_NOW}: the memory and SQLite stores, while
+ * `store.get` is still theirs), so a pixel hit can be answered at once. A
+ * store that fails, hangs past `storeTimeoutMs`, or answers with something
+ * other than this contact's well-formed record (a corrupt row) becomes
+ * `store-unavailable` (thrown when read at once).
  */
-export function readRecordNow(env: HandlerEnv, contactId: string): ConsentRecord | null | undefined {
+export function readRecord(env: HandlerEnv, contactId: string): ConsentRecord | null | Promise<ConsentRecord | null> {
   const fast = (env.store as { [READ_NOW]?: ReadNow })[READ_NOW]
-  if (fast?.get !== env.store.get) return undefined
+  if (fast?.get !== env.store.get) return readRecordLater(env, contactId)
   let record: ConsentRecord | null | undefined
   try {
     record = fast.now(contactId)
   } catch (cause) {
     throw new HttpError('store-unavailable', 'The consent store could not be read', { cause })
   }
-  return record === undefined ? undefined : usableRecord(record, contactId)
+  // `undefined`: only `get()` can answer now (a store still opening).
+  return record === undefined ? readRecordLater(env, contactId) : usableRecord(record, contactId)
 }
 
-/**
- * The contact's current record. A store that fails, hangs past
- * `storeTimeoutMs`, or answers with something other than this contact's
- * well-formed record (a corrupt row) becomes `store-unavailable`.
- */
-export async function readRecord(env: HandlerEnv, contactId: string): Promise<ConsentRecord | null> {
-  const now = readRecordNow(env, contactId)
-  if (now !== undefined) return now
+/** {@link readRecord} through `store.get()`, under the store timeout. */
+async function readRecordLater(env: HandlerEnv, contactId: string): Promise<ConsentRecord | null> {
   let record: ConsentRecord | null | undefined
   try {
     record = await withinTimeout(env, () => env.store.get(contactId))

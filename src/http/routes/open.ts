@@ -2,7 +2,7 @@ import { dayOf } from '../../policy/calendar.js'
 import { TokenError } from '../../tokens/errors.js'
 import type { ConsentRecord } from '../../policy/types.js'
 import type { TokenClaims } from '../../tokens/types.js'
-import { checkTokenNow, decideNow, readRecord, readRecordNow, runHook, verifyToken, type HandlerEnv, type Visit } from '../lib/env.js'
+import { checkTokenNow, decideNow, readRecord, runHook, verifyToken, type HandlerEnv, type Visit } from '../lib/env.js'
 import { pixelResponse, type PlainResponse } from '../lib/responses.js'
 import type { OpenReport } from '../types.js'
 import type { Route } from './route.js'
@@ -33,8 +33,8 @@ export const openRoute: Route = {
  * returns none: the GIF then goes out within the request event.
  */
 function opened(env: HandlerEnv, visit: Visit, claims: TokenClaims): PlainResponse | Promise<PlainResponse> {
-  const record = readRecordNow(env, claims.contactId)
-  if (record === undefined) return readRecord(env, claims.contactId).then((read) => reported(env, visit, claims, read))
+  const record = readRecord(env, claims.contactId)
+  if (record instanceof Promise) return record.then((read) => reported(env, visit, claims, read))
   return reported(env, visit, claims, record)
 }
 
